@@ -1,0 +1,201 @@
+"""The public pipeline: discover -> parse -> validate -> render -> package -> write.
+
+`build()` and `check()` are what the CLI and build.py call.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import lock as lockmod
+from . import media as mediamod
+from . import notetype
+from .discover import Bundle, default_deck_name, discover, relpath
+from .errors import BuildError, Diagnostic, FlashdeckError
+from .model import Card, Note
+from .package import Stamp, write_apkg
+from .parse import parse, read_source
+from .render import Renderer
+from .validate import validate
+from .write import atomic_write, atomic_write_text
+
+RETIRED_TAG = "flashdeck::retired"
+
+
+@dataclass(slots=True)
+class Loaded:
+    """Parsed and validated sources of a cards folder."""
+
+    cards_dir: Path
+    bundles: list[Bundle]
+    cards: dict[str, list[Card]]
+    """Bundle name -> its cards in source order."""
+    media: dict[tuple[Path, str], tuple[str, Path]]
+    """(card file, ref as written) -> (packaged name, file on disk)."""
+    warnings: list[Diagnostic]
+
+
+@dataclass(slots=True)
+class PackageReport:
+    path: Path
+    decks: list[str]
+    cards: int
+    retired: int
+
+
+@dataclass(slots=True)
+class BuildReport:
+    packages: list[PackageReport] = field(default_factory=list)
+    change: lockmod.Change = field(default_factory=lockmod.Change)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    wrote: bool = True
+
+
+def load(cards_dir: Path, strict: bool = False) -> Loaded:
+    """Read, parse and validate every card file. Raises BuildError listing every problem."""
+    cards_dir = Path(cards_dir)
+    bundles = discover(cards_dir)
+    diags: list[Diagnostic] = []
+    cards: dict[str, list[Card]] = {}
+    for bundle in bundles:
+        found: list[Card] = []
+        for path in bundle.files:
+            try:
+                text = read_source(path)
+            except FlashdeckError as err:
+                diags.extend(err.diagnostics)
+                continue
+            source, file_diags = parse(text, path, default_deck_name(relpath(path, cards_dir)))
+            diags.extend(file_diags)
+            found.extend(source.cards)
+        cards[bundle.name] = found
+    all_cards = [c for group in cards.values() for c in group]
+    diags.extend(validate(all_cards, cards_dir))
+    media: dict[tuple[Path, str], tuple[str, Path]] = {}
+    for card in all_cards:
+        found_media, media_diags = mediamod.collect(card, cards_dir)
+        diags.extend(media_diags)
+        for ref, value in found_media.items():
+            media[(card.path, ref)] = value
+    if not all_cards and not any(d.is_error for d in diags):
+        diags.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
+    errors = [d for d in diags if d.is_error or strict]
+    if errors:
+        raise BuildError([d if d.is_error else _as_error(d) for d in diags if d.is_error or strict])
+    return Loaded(cards_dir, bundles, cards, media, diags)
+
+
+def _as_error(d: Diagnostic) -> Diagnostic:
+    return Diagnostic(d.path, d.line, d.message, "error", d.column)
+
+
+def check(cards_dir: Path, strict: bool = False) -> Loaded:
+    """Validate without writing anything."""
+    return load(cards_dir, strict)
+
+
+def render_notes(loaded: Loaded) -> dict[str, list[Note]]:
+    renderer = Renderer()
+    out: dict[str, list[Note]] = {}
+    for bundle in loaded.bundles:
+        notes = []
+        for card in loaded.cards[bundle.name]:
+            media = {ref: name for (path, ref), (name, _) in loaded.media.items() if path == card.path}
+            notes.append(renderer.note(card, relpath(card.path, loaded.cards_dir), notetype.FIELDS, media))
+        out[bundle.name] = notes
+    return out
+
+
+def build_time() -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if sde:
+        try:
+            return int(sde)
+        except ValueError:
+            raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be an integer, not '{sde}'") from None
+    return int(time.time())
+
+
+def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = False) -> BuildReport:
+    """Build one .apkg per top-level file or folder of `cards_dir` into `out_dir`.
+
+    Nothing is written unless every package can be built: each .apkg is written
+    to a temp file and moved into place; the lock file is updated last.
+    With `dry_run`, only the change summary against the lock is computed.
+    """
+    cards_dir, out_dir = Path(cards_dir), Path(out_dir)
+    loaded = load(cards_dir, strict)
+    notes_by_bundle = render_notes(loaded)
+    all_notes = [n for notes in notes_by_bundle.values() for n in notes]
+    lock_path = cards_dir / lockmod.LOCK_NAME
+    old_lock = lockmod.read_lock(lock_path)
+    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time())
+    report = BuildReport(change=change, warnings=loaded.warnings, wrote=not dry_run)
+    bundle_of_deck = {n.deck: name for name, notes in notes_by_bundle.items() for n in notes}
+    retired_by_bundle: dict[str, list[Note]] = {}
+    for entry in new_lock.entries.values():
+        if entry.retired is None:
+            continue
+        bundle = entry.package or bundle_of_deck.get(entry.deck)
+        if bundle is None:
+            continue
+        retired_by_bundle.setdefault(bundle, []).append(_retired_note(entry))
+    stamps = {e.id: Stamp(e.added, e.changed) for e in new_lock.entries.values()}
+    timestamp = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+    for bundle in loaded.bundles:
+        notes = notes_by_bundle[bundle.name]
+        retired = sorted(retired_by_bundle.get(bundle.name, []), key=lambda n: n.id)
+        media = {name: path for (card_path, _), (name, path) in loaded.media.items() if card_path in bundle.files}
+        target = out_dir / f"{bundle.name}.apkg"
+        if not dry_run:
+            atomic_write(
+                target,
+                lambda f, notes=notes, retired=retired, media=media: write_apkg(
+                    f, [*notes, *retired], stamps, new_lock.notetype_changed, media, timestamp
+                ),
+            )
+        decks = sorted({n.deck for n in notes})
+        report.packages.append(PackageReport(target, decks, len(notes), len(retired)))
+    if not dry_run:
+        for name, notes in notes_by_bundle.items():
+            for n in notes:
+                e = new_lock.entries[n.id]
+                if e.package != name:
+                    new_lock.entries[n.id] = lockmod.replace(e, package=name)
+        new_text = new_lock.dumps()
+        if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != new_text:
+            atomic_write_text(lock_path, new_text)
+    return report
+
+
+def _retired_note(entry: lockmod.Entry) -> Note:
+    title = entry.title or entry.id
+    fields = {
+        "ID": entry.id,
+        "Question": f"{_esc(title)} <em>(retired)</em>",
+        "Options": "",
+        "Answer": "This card was removed from the deck by its author.",
+        "Explanation": f"It is kept only so your review history stays intact. Find it with the tag <code>{RETIRED_TAG}</code> and delete it when you wish.",
+        "References": "",
+        "Source": "",
+    }
+    return Note(
+        id=entry.id,
+        deck=entry.deck,
+        title=title,
+        fields=tuple(fields[name] for name in notetype.FIELDS),
+        tags=(RETIRED_TAG,),
+        path=Path(),
+        line=0,
+        retired=True,
+    )
+
+
+def _esc(s: str) -> str:
+    import html
+
+    return html.escape(s)

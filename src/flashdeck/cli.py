@@ -1,0 +1,96 @@
+"""Command line: `flashdeck build|check|ids|diff|preview`.
+
+`main(argv)` returns the exit status: 0 ok (warnings allowed), 1 when the cards
+have errors (or warnings with --strict), 2 for bad usage. Our own errors become
+compiler-style lines here; any other exception is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import Diagnostic, FlashdeckError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="flashdeck", description="Markdown question files -> Anki decks (.apkg).")
+    p.add_argument("--version", action="version", version=f"flashdeck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build one .apkg per top-level file or folder of CARDS_DIR")
+    b.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
+    b.add_argument("--out", default="dist", type=Path, metavar="DIR", help="output folder (default: dist)")
+    b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("--dry-run", action="store_true", help="print what a re-import would do; write nothing")
+    b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+    c = sub.add_parser("check", help="validate CARDS_DIR without writing anything")
+    c.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    d = sub.add_parser("diff", help="print what building now would change for learners (same as build --dry-run)")
+    d.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
+    d.add_argument("--out", default="dist", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+
+    i = sub.add_parser("ids", help="list cards without an id; --write adds ids to the files")
+    i.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
+    i.add_argument("--write", action="store_true", help="add the ids to the source files")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except FlashdeckError as err:
+        _print_problems(err.diagnostics)
+        return 1
+    except KeyboardInterrupt:
+        print("flashdeck: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    from . import api
+
+    if args.command == "check":
+        loaded = api.check(args.cards_dir, strict=args.strict)
+        _print_problems(loaded.warnings)
+        n = sum(len(c) for c in loaded.cards.values())
+        print(f"{args.cards_dir}: {n} cards in {len(loaded.bundles)} package(s), no errors")
+        return 0
+    if args.command in ("build", "diff"):
+        dry = args.command == "diff" or args.dry_run
+        report = api.build(args.cards_dir, args.out, strict=getattr(args, "strict", False), dry_run=dry)
+        _print_problems(report.warnings)
+        quiet = getattr(args, "quiet", False)
+        if not quiet:
+            for pkg in report.packages:
+                verb = "would write" if dry else "wrote"
+                retired = f" (+{pkg.retired} retired)" if pkg.retired else ""
+                print(f"{verb} {pkg.path}: {pkg.cards} cards{retired} in {', '.join(pkg.decks)}")
+            print(("changes for learners: " if not dry else "a re-import would bring: ") + report.change.summary())
+        return 0
+    if args.command == "ids":
+        from .ids import assign_ids
+
+        assigned = assign_ids(args.cards_dir, write=args.write)
+        for a in assigned:
+            verb = "added" if args.write else "would add"
+            print(f"{a.path}:{a.line}: {verb} id '{a.id}'")
+        if not assigned:
+            print("every card has an id")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _print_problems(diags: list[Diagnostic]) -> None:
+    for d in diags:
+        print(d, file=sys.stderr)
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    if diags:
+        print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)

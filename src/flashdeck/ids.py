@@ -1,0 +1,90 @@
+"""Assign missing card ids in place (`flashdeck ids --write`).
+
+Only the heading lines of cards without an id change; every other byte of the
+file (BOM, line endings, comments) stays as it was, and each file is replaced
+atomically.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .discover import default_deck_name, discover, relpath
+from .errors import BuildError, FlashdeckError
+from .lock import LOCK_NAME, read_lock
+from .parse import parse, read_source
+from .write import atomic_write
+
+MAX_SLUG = 48
+_LINE_SPLIT_RE = re.compile(r"(\r\n|\r|\n)")
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    path: Path
+    line: int
+    id: str
+
+
+def slugify(title: str) -> str:
+    """A readable id from a heading: ascii letters, digits and '-', at most 48 characters."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > MAX_SLUG:
+        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
+    return slug or "card"
+
+
+def assign_ids(cards_dir: Path, write: bool = False) -> list[Assigned]:
+    """Ids for every card that lacks one; with `write`, add them to the files."""
+    cards_dir = Path(cards_dir)
+    taken = set(read_lock(cards_dir / LOCK_NAME).entries)  # retired ids are never reused
+    pending: list[tuple[Path, int, str]] = []
+    errors = []
+    for bundle in discover(cards_dir):
+        for path in bundle.files:
+            try:
+                text = read_source(path)
+            except FlashdeckError as err:
+                errors.extend(err.diagnostics)
+                continue
+            source, _ = parse(text, path, default_deck_name(relpath(path, cards_dir)))
+            for card in source.cards:
+                if card.id:
+                    taken.add(card.id)
+                elif card.id_column is None:
+                    pending.append((path, card.line, card.title))
+    if errors:
+        raise BuildError(errors)
+    assigned = []
+    for path, line, title in pending:
+        base = slugify(title)
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        taken.add(candidate)
+        assigned.append(Assigned(path, line, candidate))
+    if write:
+        by_file: dict[Path, list[Assigned]] = {}
+        for a in assigned:
+            by_file.setdefault(a.path, []).append(a)
+        for path, items in by_file.items():
+            _rewrite(path, {a.line: a.id for a in items})
+    return assigned
+
+
+def _rewrite(path: Path, ids_by_line: dict[int, str]) -> None:
+    data = path.read_bytes()
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    parts = _LINE_SPLIT_RE.split(data[len(bom):].decode("utf-8"))
+    # parts alternates line, separator, line, …; line n (1-based) is parts[2*(n-1)].
+    for line, card_id in ids_by_line.items():
+        i = 2 * (line - 1)
+        stripped = parts[i].rstrip()
+        trailing = parts[i][len(stripped):]
+        parts[i] = f"{stripped} {{#{card_id}}}{trailing}"
+    new = bom + "".join(parts).encode("utf-8")
+    atomic_write(path, lambda f: f.write(new))

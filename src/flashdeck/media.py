@@ -1,0 +1,70 @@
+"""Images referenced by cards: found in the Markdown, checked, packaged under content hashes.
+
+Anki keeps every deck's media in one flat folder, so `image.png` from two decks
+would overwrite each other. Each image is packaged as `fd-<sha256[:16]><suffix>`:
+the same bytes always get the same name, different bytes never share one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ERROR, Diagnostic
+from .model import Card, Section
+
+_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+_HTML_IMAGE_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
+_REMOTE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    ref: str
+    """The path as written in the card."""
+    line: int
+    column: int
+
+
+def image_refs(card: Card) -> list[ImageRef]:
+    refs = []
+    sections: list[Section] = [s for s in (card.question, card.answer, card.explanation, card.references) if s]
+    texts = [(s.text, s.line) for s in sections] + [(o.text, o.line) for o in card.options]
+    for text, first_line in texts:
+        for n, line in enumerate(text.split("\n")):
+            for m in _MD_IMAGE_RE.finditer(line):
+                refs.append(ImageRef(m.group(1), first_line + n, m.start(1) + 1))
+            for m in _HTML_IMAGE_RE.finditer(line):
+                refs.append(ImageRef(m.group(2), first_line + n, m.start(2) + 1))
+    return refs
+
+
+def packaged_name(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"fd-{digest}{path.suffix.lower()}"
+
+
+def collect(card: Card, cards_dir: Path) -> tuple[dict[str, tuple[str, Path]], list[Diagnostic]]:
+    """For one card: {ref as written: (packaged name, file)} and the problems found."""
+    found: dict[str, tuple[str, Path]] = {}
+    diags = []
+    root = cards_dir.resolve()
+    for ref in image_refs(card):
+        if ref.ref.startswith("data:image/"):
+            continue  # inline image: travels inside the field
+        if _REMOTE_RE.match(ref.ref) or ref.ref.startswith("//"):
+            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' is not a local file and would not show offline: save it beside the card file and link it by relative path", ERROR, ref.column))
+            continue
+        target = (card.path.parent / ref.ref).resolve()
+        try:
+            target.relative_to(root)
+        except ValueError:
+            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' lies outside the cards folder: move it inside '{cards_dir}'", ERROR, ref.column))
+            continue
+        if not target.is_file():
+            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' not found: check the path (relative to {card.path.name})", ERROR, ref.column))
+            continue
+        found[ref.ref] = (packaged_name(target), target)
+    return found, diags

@@ -1,0 +1,155 @@
+"""Package rendered notes into an Anki .apkg. The only module that imports genanki.
+
+genanki gives us the collection schema, the note-type JSON and Anki-style GUIDs.
+We insert notes and cards ourselves in one pass instead of calling
+`Deck.write_to_db`, because that re-reads and re-writes the whole deck and model
+JSON once per deck (a build with many subdecks would grow with the square of
+their number) and stamps every note with the build time, which would make every
+re-import overwrite what learners changed. Here each note carries its own
+modification time (from the lock file) and every id is derived, so the same
+input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from . import notetype
+from .model import Note
+
+GUID_NAMESPACE = "flashdeck"
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When a note was added and last changed (Unix seconds), from the lock file."""
+
+    added: int
+    changed: int
+
+
+def guid(card_id: str) -> str:
+    """The note GUID: from the card id alone, never from its text, so edits keep history."""
+    return genanki.guid_for(GUID_NAMESPACE, card_id)
+
+
+def deck_id(name: str) -> int:
+    """A stable deck id from the deck name: 52 bits of its SHA-256, above Anki's small ids.
+
+    52 bits keeps the id exact in JavaScript (AnkiDroid, AnkiMobile), and makes a
+    collision between two deck names a 1-in-2^26 event even at 10^6 decks.
+    """
+    h = int.from_bytes(hashlib.sha256(("deck:" + name).encode("utf-8")).digest()[:8], "big")
+    return (1 << 52) + (h & ((1 << 52) - 1))
+
+
+def _model(model_mod: int, first_deck: int) -> dict:
+    model = genanki.Model(
+        notetype.MODEL_ID,
+        notetype.NAME,
+        fields=[{"name": f} for f in notetype.FIELDS],
+        templates=[{"name": notetype.TEMPLATE_NAME, "qfmt": notetype.FRONT, "afmt": notetype.BACK}],
+        css=notetype.CSS,
+        sort_field_index=notetype.SORT_FIELD,
+    )
+    return model.to_json(model_mod, first_deck)
+
+
+def write_apkg(
+    out: BinaryIO,
+    notes: Iterable[Note],
+    stamps: dict[str, Stamp],
+    model_mod: int,
+    media: dict[str, Path] | None = None,
+    timestamp: int | None = None,
+) -> int:
+    """Write an .apkg holding `notes` to the open binary file `out`; return the note count.
+
+    `stamps[note.id]` gives each note's added/changed time; `model_mod` is when
+    the note type last changed; `timestamp` (default: newest stamp) dates the zip
+    entries and the collection, so the same input gives the same bytes.
+    """
+    media = media or {}
+    with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
+        db_path = os.path.join(tmp, "collection.anki2")
+        count, newest = _write_collection(db_path, notes, stamps, model_mod)
+        when = max(timestamp if timestamp is not None else newest, ZIP_EPOCH)
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            _add(zf, "collection.anki2", Path(db_path).read_bytes(), when)
+            names = sorted(media)
+            _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode(), when)
+            for i, name in enumerate(names):
+                _add(zf, str(i), media[name].read_bytes(), when)
+    return count
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, when: int) -> None:
+    import time
+
+    info = zipfile.ZipInfo(name, date_time=time.gmtime(when)[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data, compresslevel=6)
+
+
+def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Stamp], model_mod: int) -> tuple[int, int]:
+    conn = sqlite3.connect(db_path)
+    try:
+        cur = conn.cursor()
+        cur.executescript(APKG_SCHEMA)
+        cur.executescript(APKG_COL)
+        decks: dict[str, int] = {}
+        used_ids: set[int] = set()
+        note_rows = []
+        card_rows = []
+        newest = model_mod
+        for position, note in enumerate(notes, start=1):
+            did = decks.setdefault(note.deck, deck_id(note.deck))
+            stamp = stamps[note.id]
+            newest = max(newest, stamp.changed)
+            # Note ids are Anki's "added" date in ms; derive them from the lock's
+            # added time so they are stable across builds.
+            nid = stamp.added * 1000
+            while nid in used_ids:
+                nid += 1
+            used_ids.add(nid)
+            tags = " " + " ".join(note.tags) + " " if note.tags else ""
+            flds = "\x1f".join(note.fields)
+            sfld = note.fields[notetype.SORT_FIELD]
+            csum = int(hashlib.sha1(_strip_html(note.fields[0]).encode("utf-8")).hexdigest()[:8], 16)
+            note_rows.append((nid, guid(note.id), notetype.MODEL_ID, stamp.changed, -1, tags, flds, sfld, csum, 0, ""))
+            card_rows.append((nid, nid, did, 0, stamp.changed, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+        cur.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+        cur.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
+        deck_json = json.loads(cur.execute("SELECT decks FROM col").fetchone()[0])
+        for name, did in sorted(decks.items()):
+            d = genanki.Deck(did, name).to_json()
+            d["mod"] = model_mod
+            deck_json[str(did)] = d
+        first = min(decks.values()) if decks else 1
+        models = {str(notetype.MODEL_ID): _model(model_mod, first)}
+        cur.execute("UPDATE col SET decks = ?, models = ?, mod = ?", (json.dumps(deck_json), json.dumps(models), newest * 1000))
+        conn.commit()
+    finally:
+        conn.close()
+    return len(note_rows), newest
+
+
+def _strip_html(s: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]*>", "", s)
