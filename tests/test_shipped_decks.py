@@ -1,0 +1,98 @@
+"""The decks in cards/ are complete, and the real Anki imports them cleanly."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from ankiutil import import_apkg, new_collection
+from flashdeck.api import build, check
+from flashdeck.notetype import FIELDS
+
+CARDS = Path(__file__).resolve().parent.parent / "cards"
+
+
+def plain(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    loaded = check(CARDS)
+    return [c for group in loaded.cards.values() for c in group]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory, parsed):
+    """Build cards/ into a temp folder (the lock is copied, not touched) and import every package."""
+    import shutil
+
+    work = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(CARDS, work / "cards")
+    report = build(work / "cards", work / "dist")
+    col = new_collection(work / "anki")
+    logs = [import_apkg(col, pkg.path) for pkg in report.packages]
+    yield col, logs
+    col.close()
+
+
+def test_every_parsed_card_has_an_answer_and_an_explanation(parsed):
+    assert parsed, "cards/ holds no cards"
+    for card in parsed:
+        if card.is_multiple_choice:
+            (correct,) = card.correct_options
+            assert correct.text.strip(), f"{card.path}:{card.line}: empty correct option"
+        else:
+            assert card.answer is not None and card.answer.text.strip(), f"{card.path}:{card.line}: no answer"
+        assert card.explanation is not None and card.explanation.text.strip(), f"{card.path}:{card.line}: no explanation"
+
+
+def test_import_log_shows_every_note_new_and_no_conflicts(imported, parsed):
+    col, logs = imported
+    assert sum(len(log.new) for log in logs) == len(parsed)
+    for log in logs:
+        assert not log.conflicting and not log.missing_notetype and not log.missing_deck
+        assert not log.duplicate and not log.updated and not log.empty_first_field
+
+
+def test_imported_note_type_has_the_contract_fields(imported):
+    col, _ = imported
+    (model,) = [m for m in col.models.all() if m["name"] == "flashdeck"]
+    assert [f["name"] for f in model["flds"]] == ["ID", "Question", "Options", "Answer", "Explanation", "References", "Source"]
+    assert tuple(f["name"] for f in model["flds"]) == FIELDS
+
+
+def test_each_card_answer_side_shows_its_answer_and_explanation(imported, parsed):
+    col, _ = imported
+    assert col.card_count() == len(parsed)
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        note = card.note()
+        answer_side = card.answer()
+        assert plain(note["Answer"]), f"{note['ID']}: empty answer"
+        assert plain(note["Explanation"]), f"{note['ID']}: empty explanation"
+        assert note["Answer"] in answer_side
+        assert note["Explanation"] in answer_side
+        # The front must not give the answer away in words.
+        assert "Explanation" not in plain(card.question().split("</style>")[-1])
+
+
+def test_hypomagnesemia_deck_has_expected_name_and_quiz_answers(imported):
+    """Answer letters and texts from the seed's published solutions (1B, 2D, 3A, 4C, 5C)."""
+    col, _ = imported
+    assert "Nephrology::Hypomagnesemia" in [d.name for d in col.decks.all_names_and_ids()]
+    by_id = {col.get_note(n)["ID"]: col.get_note(n) for n in col.find_notes("")}
+    expected = {
+        "hypomg-q1": ("B", "Thick ascending limb of the loop of Henle"),
+        "hypomg-q2": ("D", "TRPM6"),
+        "hypomg-q3": ("A", "Competitive inhibition of EGFR"),
+        "hypomg-q4": ("C", "Hypomagnesemia causes low intracellular Mg2+ levels which relieve inhibition of K+ secretion via ROMK channels."),
+        "hypomg-q5": ("C", "Amiloride"),
+    }
+    for card_id, (letter, text) in expected.items():
+        answer = plain(by_id[card_id]["Answer"])
+        assert answer == f"{letter} {text}", card_id
+        assert "fd-correct" in by_id[card_id]["Options"]
