@@ -16,7 +16,7 @@ CARDS = Path(__file__).resolve().parent.parent / "cards"
 
 
 def plain(html: str) -> str:
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html))).strip()
 
 
 @pytest.fixture(scope="module")
