@@ -14,7 +14,7 @@ from . import lock as lockmod
 from . import media as mediamod
 from . import notetype
 from .discover import Bundle, default_deck_name, discover, relpath
-from .errors import BuildError, Diagnostic, FlashdeckError
+from .errors import WARNING, BuildError, Diagnostic, FlashdeckError
 from .model import Card, Note
 from .package import Stamp, write_apkg
 from .parse import parse, read_source
@@ -109,15 +109,24 @@ def render_notes(loaded: Loaded) -> dict[str, list[Note]]:
     return out
 
 
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (the reproducible-builds convention) as an int, or None when unset."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not sde:
+        return None
+    try:
+        value = int(sde)
+    except ValueError:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{sde}'") from None
+    if value < 0:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must not be negative, not '{sde}'")
+    return value
+
+
 def build_time() -> int:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    sde = os.environ.get("SOURCE_DATE_EPOCH")
-    if sde:
-        try:
-            return int(sde)
-        except ValueError:
-            raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be an integer, not '{sde}'") from None
-    return int(time.time())
+    sde = source_date_epoch()
+    return sde if sde is not None else int(time.time())
 
 
 def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = False) -> BuildReport:
@@ -133,53 +142,83 @@ def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = 
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
     lock_path = cards_dir / lockmod.LOCK_NAME
     old_lock = lockmod.read_lock(lock_path)
-    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time())
-    report = BuildReport(change=change, warnings=loaded.warnings, wrote=not dry_run)
-    bundle_of_deck = {n.deck: name for name, notes in notes_by_bundle.items() for n in notes}
-    retired_by_bundle: dict[str, list[Note]] = {}
-    for entry in new_lock.entries.values():
-        if entry.retired is None:
-            continue
-        bundle = entry.package or bundle_of_deck.get(entry.deck)
-        if bundle is None:
-            continue
-        retired_by_bundle.setdefault(bundle, []).append(_retired_note(entry))
+    packages = {n.id: name for name, notes in notes_by_bundle.items() for n in notes}
+    sde = source_date_epoch()
+    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time(), packages)
+    retired_by_bundle, unshipped = _place_retired(new_lock, notes_by_bundle, lock_path)
+    lock_warnings = [*change.warnings, *unshipped]
+    if strict and lock_warnings:
+        raise BuildError([_as_error(d) for d in lock_warnings])
+    report = BuildReport(change=change, warnings=[*loaded.warnings, *lock_warnings], wrote=not dry_run)
     stamps = {e.id: Stamp(e.added, e.changed) for e in new_lock.entries.values()}
-    timestamp = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     for bundle in loaded.bundles:
         notes = notes_by_bundle[bundle.name]
-        retired = sorted(retired_by_bundle.get(bundle.name, []), key=lambda n: n.id)
+        retired = retired_by_bundle.get(bundle.name, [])
         media = {name: path for (card_path, _), (name, path) in loaded.media.items() if card_path in bundle.files}
         target = out_dir / f"{bundle.name}.apkg"
         if not dry_run:
             atomic_write(
                 target,
                 lambda f, notes=notes, retired=retired, media=media: write_apkg(
-                    f, [*notes, *retired], stamps, new_lock.notetype_changed, media, timestamp
+                    f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde
                 ),
             )
         decks = sorted({n.deck for n in notes})
         report.packages.append(PackageReport(target, decks, len(notes), len(retired)))
     if not dry_run:
-        for name, notes in notes_by_bundle.items():
-            for n in notes:
-                e = new_lock.entries[n.id]
-                if e.package != name:
-                    new_lock.entries[n.id] = lockmod.replace(e, package=name)
         new_text = new_lock.dumps()
         if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != new_text:
             atomic_write_text(lock_path, new_text)
     return report
 
 
+def _place_retired(
+    lock: lockmod.Lock, notes_by_bundle: dict[str, list[Note]], lock_path: Path
+) -> tuple[dict[str, list[Note]], list[Diagnostic]]:
+    """Retired notes by package, and a warning for each that no package can carry.
+
+    A retired card goes back into the package it was last built into, so the
+    learner's copy gets the notice and the tag; when that package is gone, into
+    the first package (by name) that still builds its deck.
+    """
+    deck_home: dict[str, str] = {}
+    for name in sorted(notes_by_bundle):
+        for n in notes_by_bundle[name]:
+            deck_home.setdefault(n.deck, name)
+    placed: dict[str, list[Note]] = {}
+    unshipped = []
+    for entry in sorted(lock.entries.values(), key=lambda e: e.id):
+        if entry.retired is None:
+            continue
+        home = entry.package if entry.package in notes_by_bundle else deck_home.get(entry.deck)
+        if home is None:
+            unshipped.append(Diagnostic(lock_path, 0, (
+                f"retired card '{entry.id}' is not shipped: no package builds its package '{entry.package}' or its deck "
+                f"'{entry.deck}' any more, so learners who have it will not see it marked retired; delete its line "
+                "from the lock file to stop this warning"
+            ), WARNING))
+            continue
+        placed.setdefault(home, []).append(_retired_note(entry))
+    return placed, unshipped
+
+
 def _retired_note(entry: lockmod.Entry) -> Note:
+    """The note a learner gets for a card its author removed: same GUID, a notice, the retired tag.
+
+    Its modification time is the retirement time (from the lock), so it replaces
+    the learner's copy once; the card and its review history stay.
+    """
     title = entry.title or entry.id
+    when = time.strftime("%Y-%m-%d", time.gmtime(entry.retired or entry.changed))
     fields = {
-        "ID": entry.id,
+        "ID": _esc(entry.id),
         "Question": f"{_esc(title)} <em>(retired)</em>",
         "Options": "",
-        "Answer": "This card was removed from the deck by its author.",
-        "Explanation": f"It is kept only so your review history stays intact. Find it with the tag <code>{RETIRED_TAG}</code> and delete it when you wish.",
+        "Answer": f"The author removed this card from the deck on {when}.",
+        "Explanation": (
+            "It is kept so your review history stays intact. Find such cards with the tag "
+            f"<code>{RETIRED_TAG}</code> and suspend or delete them when you wish."
+        ),
         "References": "",
         "Source": "",
     }

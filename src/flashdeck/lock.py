@@ -1,68 +1,87 @@
 """The lock file: when each card's content last changed.
 
-Anki updates a learner's note on re-import only when the incoming note is newer.
-Stamping notes with the build time would overwrite learners' own edits on every
-card at every import; stamping them with a fixed time would never deliver a fix.
-So `cards/flashdeck.lock` (committed beside the sources) records, per card id, a
-hash of each field and the time that content last changed; a note's modification
-time is that time. Cards removed from the sources stay in the lock as retired,
-so the next build still ships them (tagged) and their ids are never silently
+Anki updates a learner's note on re-import only when the incoming note's
+modification time is newer than the learner's copy; editing a note in Anki
+stamps it with the time of the edit. Stamping notes with the build time would
+overwrite learners' own edits on every card at every import; stamping them with
+a fixed time would never deliver a fix. So `cards/flashdeck.lock` (committed
+beside the sources) records, per card id, a hash of each content field and the
+time that content last changed; a note's modification time is that time.
+
+Cards removed from the sources stay in the lock as retired, so every later
+build still ships them (tagged, see `api`) and their ids are never silently
 reused.
 
-Format: one JSON object per line, sorted by id, so diffs show one line per card.
+Format: a comment line, a header object, then one JSON object per card sorted
+by id, so a diff shows one line per changed card.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field, replace
-
-__all__ = ["Lock", "Entry", "Change", "read_lock", "update", "replace", "LOCK_NAME"]
 from pathlib import Path
 
-from .errors import CardError
+from .errors import WARNING, CardError, Diagnostic
 from .model import Note
+
+__all__ = ["LOCK_NAME", "UNTRACKED_FIELDS", "Change", "Entry", "Lock", "field_hashes", "read_lock", "update"]
 
 LOCK_NAME = "flashdeck.lock"
 VERSION = 1
 HEADER = "# flashdeck lock file: when each card last changed. Keep it in version control; `flashdeck build` updates it."
+UNTRACKED_FIELDS = ("ID", "Source")
+"""Fields that are not content: `ID` never changes for a card, and `Source` (the
+file a card lives in) changes when an author moves a card between files. Moving
+a card must not overwrite a learner's copy, so neither counts as a change."""
+TAGS_KEY = "tags"
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """What the lock knows about one card id."""
+
     id: str
     added: int
+    """When the id first appeared (Unix seconds); the note id derives from it."""
     changed: int
+    """When the card's content last changed, or when it was retired: the note's modification time."""
     fields: dict[str, str]
-    """Field name -> short hash of its HTML (tags under the key `tags`)."""
+    """Content field name -> short hash of its HTML; the tags under the key `tags`."""
     title: str = ""
     deck: str = ""
     retired: int | None = None
-    """Time the card left the sources, or None while it is live."""
+    """When the card left the sources, or None while it is in them."""
     package: str = ""
-    """The .apkg (top-level file or folder of cards/) the card was last built into."""
+    """The package (top-level file or folder of the cards folder) the card was last built into."""
 
 
 @dataclass(slots=True)
 class Lock:
     notetype_hash: str = ""
     notetype_changed: int = 0
+    """When the note type (templates, CSS) last changed: its modification time in the package."""
     entries: dict[str, Entry] = field(default_factory=dict)
 
     def dumps(self) -> str:
-        lines = [HEADER, json.dumps({"flashdeck_lock": VERSION, "notetype": {"hash": self.notetype_hash, "changed": self.notetype_changed}})]
+        header = {"flashdeck_lock": VERSION, "notetype": {"hash": self.notetype_hash, "changed": self.notetype_changed}}
+        lines = [HEADER, json.dumps(header)]
         for key in sorted(self.entries):
             e = self.entries[key]
-            obj = {"id": e.id, "added": e.added, "changed": e.changed}
+            obj: dict = {"id": e.id, "added": e.added, "changed": e.changed}
             if e.retired is not None:
                 obj["retired"] = e.retired
-            obj["deck"] = e.deck
-            obj["package"] = e.package
-            obj["title"] = e.title
-            obj["fields"] = dict(sorted(e.fields.items()))
+            obj.update(deck=e.deck, package=e.package, title=e.title, fields=dict(sorted(e.fields.items())))
             lines.append(json.dumps(obj, ensure_ascii=False))
         return "\n".join(lines) + "\n"
+
+    @property
+    def latest(self) -> int:
+        """The newest time in the lock (0 when empty)."""
+        times = [self.notetype_changed] + [max(e.changed, e.retired or 0) for e in self.entries.values()]
+        return max(times)
 
 
 def read_lock(path: Path) -> Lock:
@@ -77,29 +96,32 @@ def read_lock(path: Path) -> Lock:
             obj = json.loads(line)
             if "flashdeck_lock" in obj:
                 if obj["flashdeck_lock"] != VERSION:
-                    raise CardError(path, n, f"lock file version {obj['flashdeck_lock']} is not supported by this flashdeck")
-                lock.notetype_hash = obj["notetype"]["hash"]
+                    raise CardError(path, n, f"lock file version {obj['flashdeck_lock']} is not supported by this flashdeck: upgrade flashdeck")
+                lock.notetype_hash = str(obj["notetype"]["hash"])
                 lock.notetype_changed = int(obj["notetype"]["changed"])
                 continue
             e = Entry(
-                id=obj["id"],
+                id=str(obj["id"]),
                 added=int(obj["added"]),
                 changed=int(obj["changed"]),
-                fields=dict(obj.get("fields", {})),
-                title=obj.get("title", ""),
-                deck=obj.get("deck", ""),
+                fields={str(k): str(v) for k, v in obj["fields"].items()},
+                title=str(obj.get("title", "")),
+                deck=str(obj.get("deck", "")),
                 retired=int(obj["retired"]) if obj.get("retired") is not None else None,
-                package=obj.get("package", ""),
+                package=str(obj.get("package", "")),
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CardError(path, n, f"lock file line is damaged ({exc}); restore it from version control") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CardError(path, n, f"lock file line is damaged ({exc.__class__.__name__}: {exc}); restore it from version control") from None
+        if e.id in lock.entries:
+            raise CardError(path, n, f"lock file lists card '{e.id}' twice; restore it from version control")
         lock.entries[e.id] = e
     return lock
 
 
 def field_hashes(note: Note, field_names: tuple[str, ...]) -> dict[str, str]:
-    out = {name: _short(value) for name, value in zip(field_names, note.fields)}
-    out["tags"] = _short(" ".join(note.tags))
+    """Short hashes of a note's content fields and tags: what decides 'changed'."""
+    out = {name: _short(value) for name, value in zip(field_names, note.fields) if name not in UNTRACKED_FIELDS}
+    out[TAGS_KEY] = _short(" ".join(note.tags))
     return out
 
 
@@ -107,86 +129,140 @@ def _short(s: str) -> str:
     return hashlib.sha256(s.encode("utf-8")).hexdigest()[:12]
 
 
+_EMPTY = _short("")
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a re-import of this build will do, against the lock."""
+    """What a learner's re-import of this build will do, against the lock."""
 
     new: tuple[str, ...] = ()
     changed: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(id, names of fields that changed)."""
+    """(id, names of the fields that changed; `Tags` for the tags), sorted by id."""
     unchanged: int = 0
     retired: tuple[str, ...] = ()
-    """Ids retired by this build (left the sources since the last build)."""
+    """Ids retired by this build (they left the sources since the last build)."""
     revived: tuple[str, ...] = ()
     """Ids that were retired and are back in the sources."""
     notetype_changed: bool = False
+    """The note type's templates or CSS changed since the last build."""
+    warnings: tuple[Diagnostic, ...] = ()
+    """Ids that now seem to name a different card, at the card's path and line."""
 
     def summary(self) -> str:
-        parts = [f"{len(self.new)} new", f"{len(self.changed)} changed", f"{self.unchanged} unchanged", f"{len(self.retired)} retired"]
-        text = ", ".join(parts)
-        lines = [text]
-        for cid, fields in self.changed:
-            lines.append(f"  changed {cid}: {', '.join(fields)}")
-        for cid in self.retired:
-            lines.append(f"  retired {cid}: removed from the sources; learners keep it, tagged flashdeck::retired")
-        for cid in self.revived:
-            lines.append(f"  revived {cid}: a retired id is back in the sources")
+        """One line of counts, then one line per new, changed, retired or revived card."""
+        counts = f"{len(self.new)} new, {len(self.changed)} changed, {self.unchanged} unchanged, {len(self.retired)} retired"
+        if self.revived:
+            counts += f", {len(self.revived)} revived"
+        lines = [counts]
+        lines += [f"  new      {cid}" for cid in self.new]
+        lines += [f"  changed  {cid}: {', '.join(fields)}" for cid, fields in self.changed]
+        lines += [f"  retired  {cid}: kept for learners, tagged flashdeck::retired" for cid in self.retired]
+        lines += [f"  revived  {cid}: a retired card is back; learners' copy is restored" for cid in self.revived]
         if self.notetype_changed:
-            lines.append("  note type (templates/CSS) changed: every learner's note type will update")
+            lines.append("  note type changed (templates or CSS): learners' note type updates; their notes do not")
         return "\n".join(lines)
 
 
-def update(lock: Lock, notes: list[Note], field_names: tuple[str, ...], notetype_hash: str, now: int) -> tuple[Lock, Change]:
-    """A new lock for `notes` built at `now`, and the change against `lock`.
+def update(
+    lock: Lock,
+    notes: list[Note],
+    field_names: tuple[str, ...],
+    notetype_hash: str,
+    now: int,
+    packages: dict[str, str] | None = None,
+) -> tuple[Lock, Change]:
+    """A new lock for the live `notes` built at `now`, and the change against `lock`.
 
-    `now` is made later than any time already in the lock, so a changed card is
-    always newer than the learner's copy (even with a SOURCE_DATE_EPOCH in the past).
+    `packages` maps card ids to the package each is built into. Every change of
+    this build is stamped with one time, later than any time already in the
+    lock, so a changed card is always newer than the copy a learner imported
+    before (even with a SOURCE_DATE_EPOCH older than the last build). Unchanged
+    cards keep their time, so they never overwrite what a learner edited.
     """
-    latest = max([lock.notetype_changed] + [max(e.changed, e.retired or 0) for e in lock.entries.values()] + [0])
-    stamp = max(now, latest + 1) if _dirty(lock, notes, field_names, notetype_hash) else latest
-    new_entries: dict[str, Entry] = {}
-    new, changed, revived = [], [], []
+    packages = packages or {}
+    stamp = max(now, lock.latest + 1)
+    entries: dict[str, Entry] = {}
+    new: list[str] = []
+    changed: list[tuple[str, tuple[str, ...]]] = []
+    revived: list[str] = []
+    warnings: list[Diagnostic] = []
     unchanged = 0
     for note in notes:
         hashes = field_hashes(note, field_names)
         old = lock.entries.get(note.id)
-        title = note.title
+        keep = {"title": note.title, "deck": note.deck, "package": packages.get(note.id, old.package if old else "")}
         if old is None:
             new.append(note.id)
-            new_entries[note.id] = Entry(note.id, stamp, stamp, hashes, title, note.deck)
-        elif old.retired is not None:
+            entries[note.id] = Entry(note.id, stamp, stamp, hashes, **keep)
+            continue
+        if _looks_like_another_card(old.fields, hashes):
+            warnings.append(_reuse_warning(note, old))
+        if old.retired is not None:
             revived.append(note.id)
-            new_entries[note.id] = Entry(note.id, old.added, stamp, hashes, title, note.deck)
-        elif old.fields != hashes:
-            diff = tuple(k for k in (*field_names, "tags") if old.fields.get(k) != hashes.get(k))
-            changed.append((note.id, diff))
-            new_entries[note.id] = replace(old, changed=stamp, fields=hashes, title=title, deck=note.deck)
+            entries[note.id] = replace(old, changed=stamp, fields=hashes, retired=None, **keep)
+        elif names := _changed_fields(old.fields, hashes, field_names):
+            changed.append((note.id, names))
+            entries[note.id] = replace(old, changed=stamp, fields=hashes, **keep)
         else:
             unchanged += 1
-            new_entries[note.id] = replace(old, title=title, deck=note.deck)
+            # Same content: keep the time; the hashes are rewritten only to drop
+            # keys an older lock tracked (ID, Source).
+            entries[note.id] = replace(old, fields=hashes, **keep)
     retired = []
     for cid, old in lock.entries.items():
-        if cid in new_entries:
+        if cid in entries:
             continue
         if old.retired is None:
             retired.append(cid)
-            new_entries[cid] = replace(old, retired=stamp, changed=stamp)
+            entries[cid] = replace(old, retired=stamp, changed=stamp)
         else:
-            new_entries[cid] = old
-    nt_changed = lock.notetype_hash != notetype_hash
-    result = Lock(notetype_hash, stamp if nt_changed else lock.notetype_changed, new_entries)
-    change = Change(tuple(new), tuple(changed), unchanged, tuple(sorted(retired)), tuple(revived), nt_changed and bool(lock.notetype_hash))
-    return result, change
+            entries[cid] = old
+    notetype_changed = lock.notetype_hash != notetype_hash
+    change = Change(
+        new=tuple(sorted(new)),
+        changed=tuple(sorted(changed)),
+        unchanged=unchanged,
+        retired=tuple(sorted(retired)),
+        revived=tuple(sorted(revived)),
+        notetype_changed=notetype_changed and bool(lock.notetype_hash),
+        warnings=tuple(warnings),
+    )
+    new_lock = Lock(notetype_hash, stamp if notetype_changed else lock.notetype_changed, entries)
+    return new_lock, change
 
 
-def _dirty(lock: Lock, notes: list[Note], field_names, notetype_hash: str) -> bool:
-    if lock.notetype_hash != notetype_hash:
-        return True
-    ids = set()
-    for note in notes:
-        ids.add(note.id)
-        old = lock.entries.get(note.id)
-        if old is None or old.retired is not None or old.fields != field_hashes(note, field_names):
-            return True
-    return any(e.retired is None and cid not in ids for cid, e in lock.entries.items())
+def _changed_fields(old: dict[str, str], new: dict[str, str], field_names: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the content fields (and `Tags`) whose hash differs, in note-type order.
 
+    A field the lock does not know yet (a note type that gained a field) counts
+    as having been empty, so an upgrade only touches the cards that fill it.
+    """
+    return tuple(
+        "Tags" if k == TAGS_KEY else k
+        for k in (*field_names, TAGS_KEY)
+        if k in new and old.get(k, _EMPTY) != new[k]
+    )
+
+
+def _looks_like_another_card(old: dict[str, str], new: dict[str, str]) -> bool:
+    # Rewording a question or fixing an answer is an edit; changing both at once
+    # is what reusing an id for another card looks like.
+    return all(old.get(k) is not None and old.get(k) != new.get(k) for k in ("Question", "Answer"))
+
+
+def _reuse_warning(note: Note, old: Entry) -> Diagnostic:
+    if old.retired is not None:
+        when = time.strftime("%Y-%m-%d", time.gmtime(old.retired))
+        was = f" ('{old.title}')" if old.title else ""
+        message = (
+            f"card '{note.id}': this id belonged to a card retired on {when}{was}; learners who kept it will see it "
+            "replaced by this card, with the old card's review history. If this is a different card, give it a new id"
+        )
+    else:
+        was = f" (was '{old.title}')" if old.title else ""
+        message = (
+            f"card '{note.id}': question and answer both changed{was}; learners' review history of the old card "
+            "carries over to this one. If this is a different card, give it a new id"
+        )
+    return Diagnostic(note.path, note.line, message, WARNING)

@@ -102,6 +102,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, when: int) -> None:
 
     info = zipfile.ZipInfo(name, date_time=time.gmtime(when)[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # ZipInfo says 0 on Windows: pin it so every OS writes the same bytes
     info.external_attr = 0o644 << 16
     zf.writestr(info, data, compresslevel=6)
 
@@ -113,7 +114,8 @@ def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Sta
         cur.executescript(APKG_SCHEMA)
         cur.executescript(APKG_COL)
         decks: dict[str, int] = {}
-        used_ids: set[int] = set()
+        notes = list(notes)
+        nids = _note_ids(notes, stamps)
         note_rows = []
         card_rows = []
         newest = model_mod
@@ -121,12 +123,7 @@ def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Sta
             did = decks.setdefault(note.deck, deck_id(note.deck))
             stamp = stamps[note.id]
             newest = max(newest, stamp.changed)
-            # Note ids are Anki's "added" date in ms; derive them from the lock's
-            # added time so they are stable across builds.
-            nid = stamp.added * 1000
-            while nid in used_ids:
-                nid += 1
-            used_ids.add(nid)
+            nid = nids[note.id]
             tags = " " + " ".join(note.tags) + " " if note.tags else ""
             flds = "\x1f".join(note.fields)
             sfld = note.fields[notetype.SORT_FIELD]
@@ -147,6 +144,25 @@ def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Sta
     finally:
         conn.close()
     return len(note_rows), newest
+
+
+def _note_ids(notes: list[Note], stamps: dict[str, Stamp]) -> dict[str, int]:
+    """Note (and card) ids: the lock's added time in ms, made unique in (added, card id) order.
+
+    Anki matches notes by GUID, so these ids only name the notes inside the
+    package (and become a new learner's ids, Anki's "created" date). Deriving
+    them from the lock and the card id, never from the order of the sources,
+    keeps a reordered file from renumbering its notes.
+    """
+    ids: dict[str, int] = {}
+    used: set[int] = set()
+    for note in sorted(notes, key=lambda n: (stamps[n.id].added, n.id)):
+        nid = stamps[note.id].added * 1000
+        while nid in used:
+            nid += 1
+        used.add(nid)
+        ids[note.id] = nid
+    return ids
 
 
 def _strip_html(s: str) -> str:

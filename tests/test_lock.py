@@ -1,0 +1,240 @@
+"""The lock file decides which cards changed, when, and what a re-import will do; the build says so."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from flashdeck.cli import main
+from flashdeck.errors import CardError
+from flashdeck.lock import Entry, Lock, read_lock, update
+from flashdeck.model import Note
+
+FIELDS = ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
+T0 = 1_700_000_000  # 2023-11-14
+T1 = T0 + 86_400  # 2023-11-15
+NT = "note-type-v1"
+
+
+def note(cid, question="Q?", answer="A.", explanation="E.", tags=("t",), source="a.md", title="", line=1) -> Note:
+    fields = (cid, question, "", answer, explanation, "", source)
+    return Note(cid, "Deck", title or cid, fields, tuple(tags), Path("cards/a.md"), line)
+
+
+def first(*notes: Note) -> Lock:
+    lock, _ = update(Lock(), list(notes), FIELDS, NT, T0)
+    return lock
+
+
+def sha12(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def test_first_build_stamps_every_card_new_at_the_build_time():
+    lock, change = update(Lock(), [note("b"), note("a")], FIELDS, NT, T0)
+    assert change.new == ("a", "b")
+    assert (change.changed, change.unchanged, change.retired, change.notetype_changed) == ((), 0, (), False)
+    assert (lock.entries["a"].added, lock.entries["a"].changed, lock.notetype_changed) == (T0, T0, T0)
+
+
+def test_edit_restamps_only_the_edited_card_and_names_its_fields():
+    lock, change = update(first(note("a"), note("b")), [note("a"), note("b", explanation="E2.", tags=("t", "u"))], FIELDS, NT, T1)
+    assert change.changed == (("b", ("Explanation", "Tags")),)
+    assert (change.new, change.unchanged) == ((), 1)
+    assert (lock.entries["a"].changed, lock.entries["b"].changed, lock.entries["b"].added) == (T0, T1, T0)
+
+
+def test_unchanged_rebuild_keeps_every_time_and_the_same_lock_text():
+    old = first(note("a"), note("b"))
+    lock, change = update(old, [note("a"), note("b")], FIELDS, NT, T1)
+    assert (change.new, change.changed, change.unchanged) == ((), (), 2)
+    assert lock.dumps() == old.dumps()
+
+
+def test_change_is_stamped_after_the_newest_time_in_the_lock_even_when_the_clock_is_behind():
+    lock, _ = update(first(note("a")), [note("a", answer="B.")], FIELDS, NT, T0 - 500)
+    assert lock.entries["a"].changed == T0 + 1
+
+
+def test_moving_a_card_to_another_file_is_not_a_change():
+    lock, change = update(first(note("a")), [note("a", source="b.md")], FIELDS, NT, T1)
+    assert (change.changed, change.unchanged, lock.entries["a"].changed) == ((), 1, T0)
+
+
+def test_removed_card_is_retired_once_and_stays_in_the_lock():
+    retired, change = update(first(note("a"), note("b")), [note("a")], FIELDS, NT, T1)
+    assert change.retired == ("b",)
+    assert (retired.entries["b"].retired, retired.entries["b"].changed) == (T1, T1)
+    again, change = update(retired, [note("a")], FIELDS, NT, T1 + 50)
+    assert (change.retired, change.unchanged) == ((), 1)
+    assert again.dumps() == retired.dumps()
+
+
+def test_retired_card_back_with_its_content_is_revived_without_a_warning():
+    retired, _ = update(first(note("a"), note("b")), [note("a")], FIELDS, NT, T1)
+    lock, change = update(retired, [note("a"), note("b")], FIELDS, NT, T1 + 50)
+    assert (change.revived, change.changed, change.warnings) == (("b",), (), ())
+    assert (lock.entries["b"].retired, lock.entries["b"].changed, lock.entries["b"].added) == (None, T1 + 50, T0)
+
+
+def test_retired_id_reused_for_another_card_is_flagged_at_the_card():
+    retired, _ = update(first(note("a"), note("b", title="Old card")), [note("a")], FIELDS, NT, T1)
+    reused = note("b", question="Other?", answer="Other.", line=7)
+    _, change = update(retired, [note("a"), reused], FIELDS, NT, T1 + 50)
+    assert [str(d) for d in change.warnings] == [
+        "cards/a.md:7: warning: card 'b': this id belonged to a card retired on 2023-11-15 ('Old card'); learners who "
+        "kept it will see it replaced by this card, with the old card's review history. If this is a different card, "
+        "give it a new id"
+    ]
+
+
+def test_live_id_whose_question_and_answer_both_change_is_flagged():
+    _, change = update(first(note("a", title="Old card")), [note("a", question="New?", answer="New.", line=3)], FIELDS, NT, T1)
+    assert [str(d) for d in change.warnings] == [
+        "cards/a.md:3: warning: card 'a': question and answer both changed (was 'Old card'); learners' review history "
+        "of the old card carries over to this one. If this is a different card, give it a new id"
+    ]
+
+
+def test_rewording_only_the_question_is_an_ordinary_edit():
+    _, change = update(first(note("a")), [note("a", question="Reworded?")], FIELDS, NT, T1)
+    assert (change.changed, change.warnings) == ((("a", ("Question",)),), ())
+
+
+def test_note_type_change_is_stamped_and_reported_without_touching_cards():
+    lock, change = update(first(note("a")), [note("a")], FIELDS, "note-type-v2", T1)
+    assert (change.notetype_changed, change.unchanged, lock.notetype_changed, lock.entries["a"].changed) == (True, 1, T1, T0)
+
+
+def test_field_added_to_the_note_type_changes_only_the_cards_that_fill_it():
+    old = first(note("a"), note("b"))
+    wider = FIELDS + ("Hint",)
+    a = Note("a", "Deck", "a", (*note("a").fields, ""), ("t",), Path("cards/a.md"), 1)
+    b = Note("b", "Deck", "b", (*note("b").fields, "Think of the loop."), ("t",), Path("cards/a.md"), 9)
+    _, change = update(old, [a, b], wider, NT, T1)
+    assert (change.changed, change.unchanged) == ((("b", ("Hint",)),), 1)
+
+
+def test_lock_text_is_one_sorted_line_per_card_and_reads_back(tmp_path):
+    lock, _ = update(Lock(), [note("b"), note("a", title="Card A")], FIELDS, NT, T0, {"a": "renal", "b": "renal"})
+    lines = lock.dumps().splitlines()
+    assert lines[0].startswith("# flashdeck lock file")
+    assert json.loads(lines[1]) == {"flashdeck_lock": 1, "notetype": {"hash": NT, "changed": T0}}
+    assert json.loads(lines[2]) == {
+        "id": "a", "added": T0, "changed": T0, "deck": "Deck", "package": "renal", "title": "Card A",
+        "fields": {"Answer": sha12("A."), "Explanation": sha12("E."), "Options": sha12(""), "Question": sha12("Q?"),
+                   "References": sha12(""), "tags": sha12("t")},
+    }
+    assert json.loads(lines[3])["id"] == "b" and len(lines) == 4
+    (tmp_path / "flashdeck.lock").write_text(lock.dumps(), encoding="utf-8")
+    assert read_lock(tmp_path / "flashdeck.lock") == lock
+
+
+def test_damaged_lock_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "flashdeck.lock"
+    path.write_text('# comment\n{"flashdeck_lock": 1, "notetype": {"hash": "x", "changed": 1}}\n{"id": "a", "added": 1\n', encoding="utf-8")
+    with pytest.raises(CardError) as err:
+        read_lock(path)
+    assert str(err.value).startswith(f"{path}:3: error: lock file line is damaged (")
+    assert str(err.value).endswith("); restore it from version control")
+
+
+def test_lock_from_an_older_flashdeck_with_id_and_source_hashes_keeps_its_times():
+    old = Lock(NT, T0, {"a": Entry("a", T0, T0, {"ID": "1", "Source": "2", **first(note("a")).entries["a"].fields})})
+    lock, change = update(old, [note("a")], FIELDS, NT, T1)
+    assert (change.unchanged, lock.entries["a"].changed) == (1, T0)
+    assert "Source" not in lock.entries["a"].fields
+
+
+# The command line -----------------------------------------------------------
+
+
+@pytest.fixture
+def cards(fixture_cards, monkeypatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    return fixture_cards("reimport/renal")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def snapshot(*folders: Path) -> dict:
+    """Every file the author sees (hidden caches left out) and its bytes."""
+    return {
+        p: p.read_bytes()
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    }
+
+
+def test_build_and_diff_print_what_a_reimport_will_do(cards, tmp_path, capsys, monkeypatch):
+    dist = tmp_path / "dist"
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"wrote {dist / 'renal.apkg'}: 5 cards in Renal",
+        "changes for learners: 5 new, 0 changed, 0 unchanged, 0 retired",
+        "  new      loop",
+        "  new      mg-k",
+        "  new      mg-normal",
+        "  new      mg-site",
+        "  new      trpm6",
+    ]
+    tubule, electrolytes = cards / "renal" / "tubule.md", cards / "renal" / "electrolytes.md"
+    edit(tubule, "Which channel takes up", "Which apical channel takes up")
+    edit(tubule, "- [ ] Collecting duct", "- [ ] Cortical collecting duct")
+    edit(tubule, "Blaine J. Clin J Am Soc Nephrol. 2015.", "Blaine J, et al. Clin J Am Soc Nephrol. 2015;10:1257.")
+    edit(tubule, "\nTags: tal\n", "\n")
+    text = electrolytes.read_text(encoding="utf-8")
+    electrolytes.write_text(text[: text.index("## Potassium that will not rise")], encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+    before = snapshot(cards, dist)
+    assert main(["diff", str(cards), "--out", str(dist)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"would write {dist / 'renal.apkg'}: 4 cards (+1 retired) in Renal",
+        "a re-import would bring: 0 new, 2 changed, 2 unchanged, 1 retired",
+        "  changed  mg-site: Options, References, Tags",
+        "  changed  trpm6: Question",
+        "  retired  mg-k: kept for learners, tagged flashdeck::retired",
+    ]
+    assert snapshot(cards, dist) == before, "diff wrote something"
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "changes for learners: 0 new, 2 changed, 2 unchanged, 1 retired"
+    assert main(["build", str(cards), "--out", str(dist), "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["a re-import would bring: 0 new, 0 changed, 4 unchanged, 0 retired"]
+
+
+def test_reused_retired_id_is_a_warning_and_fails_strict_builds(cards, tmp_path, capsys, monkeypatch):
+    dist = tmp_path / "dist"
+    electrolytes = cards / "renal" / "electrolytes.md"
+    text = electrolytes.read_text(encoding="utf-8")
+    kept = text[: text.index("## Potassium that will not rise")]
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    electrolytes.write_text(kept, encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    reuse = "## Calcium sensing {#mg-k}\nWhich receptor senses Ca^2+^ in the thick limb?\n\n### Answer\nCaSR\n\n### Explanation\nIt lowers reabsorption.\n"
+    electrolytes.write_text(kept + reuse, encoding="utf-8")
+    line = kept.count("\n") + 1
+    capsys.readouterr()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1 + 86_400))
+    before = snapshot(cards, dist)
+    assert main(["build", str(cards), "--out", str(dist), "--strict"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{electrolytes}:{line}: error: card 'mg-k': this id belonged to a card retired on 2023-11-15 ('Potassium that "
+        "will not rise'); learners who kept it will see it replaced by this card, with the old card's review history. "
+        "If this is a different card, give it a new id",
+        "1 error, 0 warnings",
+    ]
+    assert snapshot(cards, dist) == before, "a failed strict build wrote something"
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[1:] == ["0 errors, 1 warning"]
+    assert err.startswith(f"{electrolytes}:{line}: warning: card 'mg-k': this id belonged to a card retired on 2023-11-15")
+    assert "a retired card is back" in out and "  revived  mg-k" in out
