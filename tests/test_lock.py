@@ -64,6 +64,16 @@ def test_moving_a_card_to_another_file_is_not_a_change():
     assert (change.changed, change.unchanged, lock.entries["a"].changed) == ((), 1, T0)
 
 
+def test_card_moved_to_another_deck_is_reported_because_anki_will_not_move_it():
+    moved = Note("a", "Deck::Sub", "a", note("a").fields, ("t",), Path("cards/a.md"), 1)
+    _, change = update(first(note("a")), [moved], FIELDS, NT, T1)
+    assert change.moved == (("a", "Deck", "Deck::Sub"),)
+    assert change.summary().splitlines() == [
+        "0 new, 0 changed, 1 unchanged, 0 retired",
+        "  deck     a: Deck -> Deck::Sub; learners who have it keep it in Deck",
+    ]
+
+
 def test_removed_card_is_retired_once_and_stays_in_the_lock():
     retired, change = update(first(note("a"), note("b")), [note("a")], FIELDS, NT, T1)
     assert change.retired == ("b",)

@@ -144,6 +144,8 @@ class Change:
     """Ids retired by this build (they left the sources since the last build)."""
     revived: tuple[str, ...] = ()
     """Ids that were retired and are back in the sources."""
+    moved: tuple[tuple[str, str, str], ...] = ()
+    """(id, old deck, new deck) for cards whose deck changed: Anki never moves a learner's card."""
     notetype_changed: bool = False
     """The note type's templates or CSS changed since the last build."""
     warnings: tuple[Diagnostic, ...] = ()
@@ -159,6 +161,7 @@ class Change:
         lines += [f"  changed  {cid}: {', '.join(fields)}" for cid, fields in self.changed]
         lines += [f"  retired  {cid}: kept for learners, tagged flashdeck::retired" for cid in self.retired]
         lines += [f"  revived  {cid}: a retired card is back; learners' copy is restored" for cid in self.revived]
+        lines += [f"  deck     {cid}: {old} -> {new}; learners who have it keep it in {old}" for cid, old, new in self.moved]
         if self.notetype_changed:
             lines.append("  note type changed (templates or CSS): learners' note type updates; their notes do not")
         return "\n".join(lines)
@@ -186,6 +189,7 @@ def update(
     new: list[str] = []
     changed: list[tuple[str, tuple[str, ...]]] = []
     revived: list[str] = []
+    moved: list[tuple[str, str, str]] = []
     warnings: list[Diagnostic] = []
     unchanged = 0
     for note in notes:
@@ -196,6 +200,8 @@ def update(
             new.append(note.id)
             entries[note.id] = Entry(note.id, stamp, stamp, hashes, **keep)
             continue
+        if old.deck and old.deck != note.deck and old.retired is None:
+            moved.append((note.id, old.deck, note.deck))
         if _looks_like_another_card(old.fields, hashes):
             warnings.append(_reuse_warning(note, old))
         if old.retired is not None:
@@ -225,6 +231,7 @@ def update(
         unchanged=unchanged,
         retired=tuple(sorted(retired)),
         revived=tuple(sorted(revived)),
+        moved=tuple(sorted(moved)),
         notetype_changed=notetype_changed and bool(lock.notetype_hash),
         warnings=tuple(warnings),
     )
