@@ -24,6 +24,7 @@ EXTENSIONS = [
     "codehilite",  # Pygments classes; the CSS ships inside the note type (offline)
     "tables",
     "sane_lists",
+    "pymdownx.magiclink",  # bare URLs become tappable links (and keep their underscores out of <em>)
 ]
 EXTENSION_CONFIGS = {
     "pymdownx.arithmatex": {"generic": True},
