@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("ids", help="list cards without an id; --write adds ids to the files")
     i.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
     i.add_argument("--write", action="store_true", help="add the ids to the source files")
+
+    v = sub.add_parser("preview", help="write one offline HTML file showing every card front and back as on a phone")
+    v.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
+    v.add_argument("--out", default=Path("dist") / "preview.html", type=Path, metavar="FILE", help="output file (default: dist/preview.html)")
+    v.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return p
 
 
@@ -73,6 +78,13 @@ def _run(args) -> int:
                 retired = f" (+{pkg.retired} retired)" if pkg.retired else ""
                 print(f"{verb} {pkg.path}: {pkg.cards} cards{retired} in {', '.join(pkg.decks)}")
             print(("changes for learners: " if not dry else "a re-import would bring: ") + report.change.summary())
+        return 0
+    if args.command == "preview":
+        from . import preview
+
+        report = preview.write(args.cards_dir, args.out, strict=args.strict)
+        _print_problems(report.warnings)
+        print(f"wrote {report.path}: {report.cards} cards in {', '.join(report.decks)}")
         return 0
     if args.command == "ids":
         from .ids import assign_ids
