@@ -19,7 +19,7 @@ from .model import Card, Note
 from .package import Stamp, write_apkg
 from .parse import parse, read_source
 from .render import Renderer
-from .validate import validate
+from .validate import empty_packages, validate
 from .write import atomic_write, atomic_write_text
 
 RETIRED_TAG = "flashdeck::retired"
@@ -56,6 +56,14 @@ class BuildReport:
 
 def load(cards_dir: Path, strict: bool = False) -> Loaded:
     """Read, parse and validate every card file. Raises BuildError listing every problem."""
+    loaded, diags = _collect(cards_dir)
+    _raise_problems(diags, strict)
+    loaded.warnings = diags
+    return loaded
+
+
+def _collect(cards_dir: Path) -> tuple[Loaded, list[Diagnostic]]:
+    """Parse and validate everything; return what was found and every problem, raising nothing."""
     cards_dir = Path(cards_dir)
     bundles = discover(cards_dir)
     diags: list[Diagnostic] = []
@@ -74,6 +82,7 @@ def load(cards_dir: Path, strict: bool = False) -> Loaded:
         cards[bundle.name] = found
     all_cards = [c for group in cards.values() for c in group]
     diags.extend(validate(all_cards, cards_dir))
+    diags.extend(empty_packages(cards, {b.name: cards_dir / b.name for b in bundles if (cards_dir / b.name).is_dir()}))
     media: dict[tuple[Path, str], tuple[str, Path]] = {}
     for card in all_cards:
         found_media, media_diags = mediamod.collect(card, cards_dir)
@@ -82,10 +91,22 @@ def load(cards_dir: Path, strict: bool = False) -> Loaded:
             media[(card.path, ref)] = value
     if not all_cards and not any(d.is_error for d in diags):
         diags.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
-    errors = [d for d in diags if d.is_error or strict]
-    if errors:
-        raise BuildError([d if d.is_error else _as_error(d) for d in diags if d.is_error or strict])
-    return Loaded(cards_dir, bundles, cards, media, diags)
+    return Loaded(cards_dir, bundles, cards, media, []), diags
+
+
+def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
+    """One BuildError with every problem, warnings included, when any is an error (or any at all with strict)."""
+    if any(d.is_error for d in diags) or (strict and diags):
+        raise BuildError([_as_error(d) if strict else d for d in diags])
+
+
+def _checked(cards_dir: Path, strict: bool) -> tuple[Loaded, dict[str, list[Note]]]:
+    """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
+    loaded, diags = _collect(cards_dir)
+    notes = render_notes(loaded, diags)
+    _raise_problems(diags, strict)
+    loaded.warnings = diags
+    return loaded, notes
 
 
 def _as_error(d: Diagnostic) -> Diagnostic:
@@ -93,11 +114,12 @@ def _as_error(d: Diagnostic) -> Diagnostic:
 
 
 def check(cards_dir: Path, strict: bool = False) -> Loaded:
-    """Validate without writing anything."""
-    return load(cards_dir, strict)
+    """Validate (and render, so unsafe HTML is reported) without writing anything."""
+    return _checked(cards_dir, strict)[0]
 
 
-def render_notes(loaded: Loaded) -> dict[str, list[Note]]:
+def render_notes(loaded: Loaded, diagnostics: list[Diagnostic] | None = None) -> dict[str, list[Note]]:
+    """Every card's note, by package; what the sanitizer removed goes into `diagnostics`."""
     renderer = Renderer()
     out: dict[str, list[Note]] = {}
     for bundle in loaded.bundles:
@@ -106,6 +128,8 @@ def render_notes(loaded: Loaded) -> dict[str, list[Note]]:
             media = {ref: name for (path, ref), (name, _) in loaded.media.items() if path == card.path}
             notes.append(renderer.note(card, relpath(card.path, loaded.cards_dir), notetype.FIELDS, media))
         out[bundle.name] = notes
+    if diagnostics is not None:
+        diagnostics.extend(renderer.diagnostics)
     return out
 
 
@@ -137,8 +161,7 @@ def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = 
     With `dry_run`, only the change summary against the lock is computed.
     """
     cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    loaded = load(cards_dir, strict)
-    notes_by_bundle = render_notes(loaded)
+    loaded, notes_by_bundle = _checked(cards_dir, strict)
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
     lock_path = cards_dir / lockmod.LOCK_NAME
     old_lock = lockmod.read_lock(lock_path)

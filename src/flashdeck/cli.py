@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import Diagnostic, FlashdeckError
+from .errors import Diagnostic, FlashdeckError, sort_key
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +100,8 @@ def _run(args) -> int:
 
 
 def _print_problems(diags: list[Diagnostic]) -> None:
-    for d in diags:
+    """Each problem as `path:line[:col]: severity: message` in file order, then the counts (stderr)."""
+    for d in sorted(diags, key=sort_key):
         print(d, file=sys.stderr)
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors

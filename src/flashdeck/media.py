@@ -61,10 +61,10 @@ def collect(card: Card, cards_dir: Path) -> tuple[dict[str, tuple[str, Path]], l
         try:
             target.relative_to(root)
         except ValueError:
-            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' lies outside the cards folder: move it inside '{cards_dir}'", ERROR, ref.column))
+            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' lies outside the cards folder '{cards_dir}': move the image into it and link it by a path that stays inside", ERROR, ref.column))
             continue
         if not target.is_file():
-            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' not found: check the path (relative to {card.path.name})", ERROR, ref.column))
+            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' not found at {card.path.parent / ref.ref}: fix the path (it is relative to {card.path.name}) or add the image there", ERROR, ref.column))
             continue
         found[ref.ref] = (packaged_name(target), target)
     return found, diags

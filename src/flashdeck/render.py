@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 
 import markdown
 import nh3
 
+from .errors import WARNING, Diagnostic
 from .model import Card, Note, Section
 
 EXTENSIONS = [
@@ -47,6 +49,9 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+"""Link targets a card may carry. Images may also be relative (packaged media) or `data:image/…`."""
+STYLE_PROPERTIES = {"text-align"}
+"""The only CSS kept in a `style` attribute (Python-Markdown's table alignment)."""
 
 _SINGLE_P_RE = re.compile(r"\A<p>((?:(?!<p[ >]).)*?)</p>\Z", re.DOTALL)
 _IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=)"([^"]*)"')
@@ -59,8 +64,11 @@ class Renderer:
     def __init__(self) -> None:
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
         self._media: dict[str, str] = {}
+        self._card: Card | None = None
+        self.diagnostics: list[Diagnostic] = []
+        """A warning for each piece of HTML the sanitizer removed, naming the card and line."""
 
-    def markdown(self, text: str) -> str:
+    def markdown(self, text: str, line: int | None = None, columns: bool = True) -> str:
         """Markdown -> sanitised HTML. A lone paragraph loses its `<p>` wrapper."""
         if not text.strip():
             return ""
@@ -70,7 +78,7 @@ class Renderer:
         out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
         if self._media:
             out = _IMG_SRC_RE.sub(self._packaged_src, out)
-        out = sanitize(out)
+        out = self._sanitize(out, text, line, columns)
         m = _SINGLE_P_RE.match(out)
         if m:
             out = m.group(1)
@@ -84,7 +92,20 @@ class Renderer:
         return self.markdown(text)
 
     def section(self, section: Section | None) -> str:
-        return self.markdown(section.text) if section is not None else ""
+        return self.markdown(section.text, section.line) if section is not None else ""
+
+    def _sanitize(self, out: str, text: str, line: int | None, columns: bool) -> str:
+        """`sanitize(out)`, first reporting what it will remove at its place in `text`."""
+        card = self._card
+        if card is not None:
+            cursor: dict[str, int] = {}
+            for message, needle in removals(out):
+                at, col = _locate(text, needle, cursor)
+                where = (line or card.line) + text.count("\n", 0, at) if at >= 0 else (line or card.line)
+                d = Diagnostic(card.path, where, f"{card.label}: {message}", WARNING, col if columns and at >= 0 else None)
+                if d not in self.diagnostics[-20:]:  # the correct option is rendered twice (options and answer)
+                    self.diagnostics.append(d)
+        return sanitize(out)
 
     def note(self, card: Card, source: str, fields: tuple[str, ...], media: dict[str, str] | None = None) -> Note:
         """Render `card` into a `Note` whose fields follow `fields` (the note type's order).
@@ -92,6 +113,7 @@ class Renderer:
         `media` maps image paths as written in the card to their packaged names.
         """
         self._media = media or {}
+        self._card = card
         values = {
             "ID": html.escape(card.id or ""),
             "Question": self.section(card.question),
@@ -119,7 +141,7 @@ class Renderer:
             cls = "fd-option fd-correct" if opt.correct else "fd-option"
             items.append(
                 f'<li class="{cls}"><span class="fd-letter">{opt.letter}</span> '
-                f'<span class="fd-text">{self.inline(opt.text)}</span></li>'
+                f'<span class="fd-text">{self.markdown(opt.text, opt.line, columns=False)}</span></li>'
             )
         return '<ol class="fd-options" type="A">' + "".join(items) + "</ol>"
 
@@ -129,17 +151,131 @@ class Renderer:
             if not correct:
                 return ""
             opt = correct[0]
-            return f'<span class="fd-letter">{opt.letter}</span> <span class="fd-text">{self.inline(opt.text)}</span>'
+            return f'<span class="fd-letter">{opt.letter}</span> <span class="fd-text">{self.markdown(opt.text, opt.line, columns=False)}</span>'
         return self.section(card.answer)
 
 
 def sanitize(fragment: str) -> str:
-    """Keep formatting HTML only: no scripts, frames, handlers or foreign URL schemes."""
-    return nh3.clean(
-        fragment,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-    )
+    """Keep formatting HTML only: no scripts, frames, handlers or foreign URL schemes.
+
+    `removals(fragment)` says what this takes out, for the author's warnings.
+    """
+    return _CLEANER.clean(fragment)
+
+
+def _keep_url(tag: str, attribute: str, value: str | None) -> bool:
+    """Whether an href/src value survives: http, https, mailto; images also relative or data:image/."""
+    scheme = _scheme(value or "")
+    if scheme is None:
+        return tag == "img" or (value or "").strip().startswith("#")
+    if scheme == "data":
+        return tag == "img" and attribute == "src" and (value or "").strip()[5:].lstrip().lower().startswith("image/")
+    return scheme in URL_SCHEMES
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and not _keep_url(tag, attribute, value):
+        return None
+    return value
+
+
+# "data" is let through nh3's scheme check only so that _attribute_filter can
+# keep data:image/… in <img src> and drop every other data: URL.
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ALLOWED_ATTRIBUTES,
+    attribute_filter=_attribute_filter,
+    url_schemes=URL_SCHEMES | {"data"},
+    link_rel=None,
+    strip_comments=True,
+    filter_style_properties=STYLE_PROPERTIES,
+)
+
+_SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_URL_NOISE_RE = re.compile(r"[\t\n\r]")
+_SCRIPT_SCHEMES = {"javascript", "vbscript"}
+_EMBED_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "portal"}
+
+
+def _scheme(url: str) -> str | None:
+    """The lower-cased scheme as a browser reads it (tabs and newlines ignored), or None when relative."""
+    m = _SCHEME_RE.match(_URL_NOISE_RE.sub("", url).strip(" \x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"))
+    return m.group(1).lower() if m else None
+
+
+def removals(fragment: str) -> list[tuple[str, str]]:
+    """What `sanitize(fragment)` removes: (message saying what and how to fix it, text to find it by).
+
+    Mirrors the allowlists above on the stdlib HTML parser; nh3 stays the one
+    that enforces them.
+    """
+    audit = _Audit()
+    audit.feed(fragment)
+    audit.close()
+    return audit.found
+
+
+class _Audit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            if tag == "script":
+                why = "cards may not run scripts; delete it"
+            elif tag == "style":
+                why = "cards may not restyle the note type; use Markdown formatting"
+            elif tag in _EMBED_TAGS:
+                why = "cards may not embed other pages or plugins; link to it instead: [text](https://…)"
+            else:
+                why = "it is not among the allowed formatting tags (its text is kept); use Markdown formatting instead"
+            self.found.append((f"<{tag}> removed: {why}", f"<{tag}"))
+            return
+        allowed = ALLOWED_ATTRIBUTES.get("*", set()) | ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on"):
+                self.found.append((f"attribute '{name}' on <{tag}> removed: cards may not run scripts; delete it", name))
+            elif name not in allowed:
+                self.found.append((f"attribute '{name}' on <{tag}> removed: <{tag}> may only have {', '.join(sorted(allowed))}", name))
+            elif name in ("href", "src") and not _keep_url(tag, name, value):
+                self.found.append((_url_message(tag, name, value), value.strip() or name))
+            elif name == "style":
+                for prop in _style_properties(value):
+                    if prop not in STYLE_PROPERTIES:
+                        self.found.append((f"style '{prop}' on <{tag}> removed: only {', '.join(sorted(STYLE_PROPERTIES))} is kept", prop))
+
+
+def _url_message(tag: str, attribute: str, value: str) -> str:
+    kind = "image source" if attribute == "src" else "link"
+    shown = value.strip()
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    scheme = _scheme(value)
+    if scheme in _SCRIPT_SCHEMES:
+        why = f"{scheme}: URLs run code; link to an https:// page instead"
+    elif scheme == "data":
+        why = "data: URLs are allowed only for images (<img src=\"data:image/…\">)"
+    elif scheme is None:
+        why = "a relative link leads nowhere inside Anki; use a full https:// address"
+    else:
+        why = "links may only use http, https or mailto"
+    return f"{kind} '{shown}' on <{tag}> removed: {why}"
+
+
+def _style_properties(style: str) -> list[str]:
+    return [d.split(":", 1)[0].strip().lower() for d in style.split(";") if d.strip()]
+
+
+def _locate(text: str, needle: str, cursor: dict[str, int]) -> tuple[int, int | None]:
+    """(index in `text`, 1-based column) of the next `needle`, case-insensitively; (-1, None) if absent."""
+    key = needle.lower()
+    at = text.lower().find(key, cursor.get(key, 0))
+    if at < 0:
+        at = text.lower().find(key)
+        if at < 0:
+            return -1, None
+    cursor[key] = at + 1
+    return at, at - (text.rfind("\n", 0, at) + 1) + 1
+

@@ -1,10 +1,11 @@
-"""Checks that need more than one card: ids present and unique across the cards folder."""
+"""Checks that need more than one card: ids present and unique across the cards folder,
+and no package without cards."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ERROR, Diagnostic
+from .errors import ERROR, WARNING, Diagnostic
 from .model import Card
 
 
@@ -23,7 +24,8 @@ def validate(cards: list[Card], cards_dir: Path) -> list[Diagnostic]:
                 Diagnostic(
                     card.path,
                     card.line,
-                    f"card id '{card.id}' is already used at {first.path}:{first.line}: ids must be unique across '{cards_dir}'; rename one",
+                    f"card id '{card.id}' of '{card.title}' is already used by '{first.title}' at {first.path}:{first.line}: "
+                    f"ids must be unique across '{cards_dir}'; give one of them a new id",
                     ERROR,
                     card.id_column,
                 )
@@ -31,3 +33,16 @@ def validate(cards: list[Card], cards_dir: Path) -> list[Diagnostic]:
         else:
             seen[card.id] = card
     return diags
+
+
+def empty_packages(cards_by_package: dict[str, list[Card]], folders: dict[str, Path]) -> list[Diagnostic]:
+    """A warning for each top-level folder whose files hold no card: its .apkg would be empty.
+
+    `folders` maps package names to their folder; packages made from a single
+    file are left out (the parser already warns about a file without cards).
+    """
+    return [
+        Diagnostic(folder, 0, f"folder has no cards, so {name}.apkg would be empty: add cards ('## Title {{#id}}') to its files or remove the folder", WARNING)
+        for name, folder in sorted(folders.items())
+        if not cards_by_package.get(name)
+    ]

@@ -1,0 +1,143 @@
+"""Nothing lost: a failed or interrupted build keeps the old .apkg, and `ids --write` touches only ids."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import flashdeck.api
+from flashdeck.api import build
+from flashdeck.cli import main
+
+CARD = "## Normal magnesium {#mg-normal}\nWhat is the normal serum Mg?\n\n### Answer\n0.7 to 1.0 mmol/L\n\n### Explanation\nEXPLANATION\n"
+
+
+def built_once(tmp_path: Path) -> tuple[Path, Path, bytes, bytes]:
+    """A cards folder built into dist/, then edited so the next build has something new to write."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    source = cards / "mg.md"
+    source.write_text(CARD.replace("EXPLANATION", "Lab range."), encoding="utf-8")
+    out = tmp_path / "dist"
+    build(cards, out)
+    apkg = out / "mg.apkg"
+    old = apkg.read_bytes()
+    lock = (cards / "flashdeck.lock").read_bytes()
+    source.write_text(CARD.replace("EXPLANATION", "Reference range of most labs."), encoding="utf-8")
+    return cards, out, old, lock
+
+
+def test_failure_while_writing_keeps_old_package_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    cards, out, old, lock = built_once(tmp_path)
+
+    def fail_half_way(f, *args):
+        f.write(b"PK\x03\x04 half a zip")
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(flashdeck.api, "write_apkg", fail_half_way)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        build(cards, out)
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    assert (out / "mg.apkg").read_bytes() == old
+    assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+def test_failing_rename_keeps_old_package_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    cards, out, old, lock = built_once(tmp_path)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".apkg"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        build(cards, out)
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    assert (out / "mg.apkg").read_bytes() == old
+    assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+def test_ctrl_c_mid_write_leaves_old_package_and_no_partial_file(tmp_path, monkeypatch, capsys):
+    cards, out, old, lock = built_once(tmp_path)
+
+    def interrupted(f, *args):
+        f.write(b"PK\x03\x04 partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flashdeck.api, "write_apkg", interrupted)
+    assert main(["build", str(cards), "--out", str(out)]) == 130
+    assert capsys.readouterr().err == "flashdeck: interrupted; nothing was written\n"
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    assert (out / "mg.apkg").read_bytes() == old
+    assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+def test_build_with_errors_leaves_old_package_untouched(tmp_path):
+    cards, out, old, lock = built_once(tmp_path)
+    (cards / "mg.md").write_text("## Normal magnesium {#mg-normal}\nWhat?\n", encoding="utf-8")
+    assert main(["build", str(cards), "--out", str(out)]) == 1
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    assert (out / "mg.apkg").read_bytes() == old
+    assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+# A BOM, CRLF line endings, a lone-LF line, trailing spaces, a comment and a
+# heading inside a code fence: everything but the two missing ids must survive.
+IDS_BEFORE = (
+    b"\xef\xbb\xbf---\r\ndeck: Renal\r\n---\r\n"
+    b"<!-- source: Smith 2020 -->\r\n"
+    b"## Loop diuretics  \r\n"
+    b"Which segment?\r\n\r\n"
+    b"```\r\n## Not a card\r\n```\r\n"
+    b"### Answer\r\nTAL\n"
+    b"### Explanation\r\nNKCC2.\r\n\r\n"
+    b"## Has one {#kept}\r\nQ?\r\n### Answer\r\nA\r\n### Explanation\r\nE\r\n\r\n"
+    b"## Thiazides \xe2\x80\x93 site\r\nQ?\r\n### Answer\r\nDCT\r\n### Explanation\r\nNCC.\r\n"
+)
+IDS_AFTER = (
+    b"\xef\xbb\xbf---\r\ndeck: Renal\r\n---\r\n"
+    b"<!-- source: Smith 2020 -->\r\n"
+    b"## Loop diuretics {#loop-diuretics}  \r\n"
+    b"Which segment?\r\n\r\n"
+    b"```\r\n## Not a card\r\n```\r\n"
+    b"### Answer\r\nTAL\n"
+    b"### Explanation\r\nNKCC2.\r\n\r\n"
+    b"## Has one {#kept}\r\nQ?\r\n### Answer\r\nA\r\n### Explanation\r\nE\r\n\r\n"
+    b"## Thiazides \xe2\x80\x93 site {#thiazides-site}\r\nQ?\r\n### Answer\r\nDCT\r\n### Explanation\r\nNCC.\r\n"
+)
+
+
+def test_ids_write_changes_only_the_ids_in_a_crlf_file_with_bom(tmp_path, capsys):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "renal.md").write_bytes(IDS_BEFORE)
+    untouched = cards / "other.md"
+    untouched.write_bytes(b"## Other {#other}\nQ?\n### Answer\nA\n### Explanation\nE\n")
+    before_mtime = untouched.stat().st_mtime_ns
+    assert main(["ids", str(cards), "--write"]) == 0
+    assert (cards / "renal.md").read_bytes() == IDS_AFTER
+    assert untouched.stat().st_mtime_ns == before_mtime
+    assert sorted(p.name for p in cards.iterdir()) == ["other.md", "renal.md"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"{cards / 'renal.md'}:5: added id 'loop-diuretics'",
+        f"{cards / 'renal.md'}:23: added id 'thiazides-site'",
+    ]
+
+
+def test_ids_write_that_fails_to_rename_leaves_the_source_untouched(tmp_path, monkeypatch):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "renal.md").write_bytes(IDS_BEFORE)
+
+    def replace(src, dst):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        main(["ids", str(cards), "--write"])
+    assert (cards / "renal.md").read_bytes() == IDS_BEFORE
+    assert sorted(p.name for p in cards.iterdir()) == ["renal.md"]

@@ -1,0 +1,117 @@
+"""Robustness: whatever an author (or a shared deck) puts in a file, the parser answers.
+
+It returns cards and located problems, or raises our own error type with a
+location; never another exception, never a hang. Hypothesis feeds it arbitrary
+text and text assembled from the format's own pieces; the deadline turns a
+hang (or a regex that backtracks over a whole line) into a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flashdeck.api import check
+from flashdeck.errors import FlashdeckError
+from flashdeck.parse import parse, read_source
+
+PATH = Path("cards/x.md")
+
+PIECES = [
+    "## ", "### ", "# ", "##", "{#", "}", "{#a}", "{#a b}", "## Q {#q1}", "## Q {#q2}\n",
+    "- [ ] ", "- [x] ", "- [X]", "* [ ]", "1. [ ] ", "- ", "  ", "\t", "\n", "\n", "\n", "\r\n", "\r",
+    "---", "...", "```", "````", "~~~", "`", "<!--", "-->", "Tags: ", "tags: [a, b]", "deck: A::B",
+    "### Answer", "### Explanation", "### References", "### Notes", "x", "é", "#", "[", "]", ":", "::",
+    "\x00", "\u2028", "\x0c", "\x85", "\ufeff", "<script>", "<img src=x onerror=y>", "![i](a.png)",
+    "[l](javascript:x)", "$x$", "^2^", "~2~", "|a|\n|-|\n|b|",
+]
+
+markdownish = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=60).map("".join)
+
+
+def assert_located(text: str, diagnostics) -> None:
+    line_count = text.count("\n") + 1
+    for d in diagnostics:
+        assert d.path == PATH
+        assert 0 <= d.line <= line_count, d
+        assert d.column is None or d.column >= 1, d
+        assert d.severity in ("error", "warning")
+        assert d.message.strip()
+
+
+def assert_parses(text: str) -> None:
+    source, diagnostics = parse(text, PATH, "x")
+    assert_located(text, diagnostics)
+    line_count = text.count("\n") + 1
+    for card in source.cards:
+        assert 1 <= card.line <= line_count
+        for section in (card.question, card.answer, card.explanation, card.references):
+            assert section is None or 1 <= section.line <= line_count + 1
+        for option in card.options:
+            assert 1 <= option.line <= line_count
+
+
+@settings(max_examples=300, deadline=timedelta(milliseconds=500), suppress_health_check=[HealthCheck.too_slow])
+@given(markdownish)
+def test_markdown_like_text_gives_cards_and_located_problems(text):
+    assert_parses(text)
+
+
+@settings(max_examples=200, deadline=timedelta(milliseconds=500))
+@given(st.text())
+def test_arbitrary_text_gives_cards_and_located_problems(text):
+    assert_parses(text)
+
+
+@settings(max_examples=200, deadline=timedelta(milliseconds=500))
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_are_text_or_a_located_flashdeck_error(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("bytes") / "x.md"
+    path.write_bytes(data)
+    try:
+        text = read_source(path)
+    except FlashdeckError as err:
+        assert err.diagnostic.path == path
+        assert err.diagnostic.line >= 0
+        assert "UTF-8" in err.diagnostic.message
+    else:
+        assert "\r" not in text
+
+
+@settings(max_examples=60, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(markdownish)
+def test_whole_check_gives_a_result_or_our_error_with_a_location(tmp_path, text):
+    """Parse, validate, media and the sanitizer together: only FlashdeckError may escape."""
+    cards = tmp_path / "cards"
+    cards.mkdir(exist_ok=True)
+    (cards / "x.md").write_text(text, encoding="utf-8", newline="")
+    try:
+        check(cards)
+    except FlashdeckError as err:
+        assert err.diagnostics
+        for d in err.diagnostics:
+            assert str(d).startswith(str(cards))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "## " + " #" * 30_000 + "x",  # heading content with a long run of closing-sequence look-alikes
+        "## T " + "{#" * 30_000,  # ids that never close
+        "<!-- " + "` `` " * 30_000,  # code spans that never close, inside a comment line
+        "````x\n```\n" * 40_000,  # fences that never close, each followed by a short closed one
+        "- [x]" * 100_000,  # one enormous option line
+    ],
+    ids=["closing-hashes", "open-ids", "open-code-spans", "open-fences", "long-option"],
+)
+def test_pathological_lines_parse_in_linear_time(line):
+    """Each of these took quadratic time with a backtracking regex or a rescan per opener."""
+    text = "## Card {#c}\n" + line + "\n### Answer\nA\n### Explanation\nE\n"
+    start = time.perf_counter()
+    parse(text, PATH, "x")
+    assert time.perf_counter() - start < 1.0
