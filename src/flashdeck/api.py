@@ -7,22 +7,26 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import lock as lockmod
-from . import media as mediamod
 from . import notetype
+from . import batch
+from .batch import Job
+from .cache import Cache
 from .discover import Bundle, default_deck_name, discover, relpath
 from .errors import WARNING, BuildError, Diagnostic, FlashdeckError
 from .model import Card, Note
 from .package import Stamp, write_apkg
-from .parse import parse, read_source
-from .render import Renderer
 from .validate import empty_packages, validate
 from .write import atomic_write, atomic_write_text
 
 RETIRED_TAG = "flashdeck::retired"
+
+Progress = Callable[[str, int, int], None]
+"""`progress(stage, done, total)`: stage "read" counts card files, "write" counts packages."""
 
 
 @dataclass(slots=True)
@@ -36,6 +40,10 @@ class Loaded:
     media: dict[tuple[Path, str], tuple[str, Path]]
     """(card file, ref as written) -> (packaged name, file on disk)."""
     warnings: list[Diagnostic]
+    notes: dict[str, list[Note]] | None = None
+    """Bundle name -> its cards rendered, in source order (None: not rendered yet)."""
+    render_warnings: list[Diagnostic] = field(default_factory=list)
+    """What the sanitizer removed while rendering `notes`."""
 
 
 @dataclass(slots=True)
@@ -54,44 +62,68 @@ class BuildReport:
     wrote: bool = True
 
 
-def load(cards_dir: Path, strict: bool = False) -> Loaded:
-    """Read, parse and validate every card file. Raises BuildError listing every problem."""
-    loaded, diags = _collect(cards_dir)
+def load(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True) -> Loaded:
+    """Read, parse and validate every card file. Raises BuildError listing every problem.
+
+    Reads a build's cache (cache.py) but, like `check`, writes nothing.
+    """
+    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache=False)
     _raise_problems(diags, strict)
     loaded.warnings = diags
     return loaded
 
 
-def _collect(cards_dir: Path) -> tuple[Loaded, list[Diagnostic]]:
-    """Parse and validate everything; return what was found and every problem, raising nothing."""
+def _collect(
+    cards_dir: Path, progress: Progress | None = None, use_cache: bool = True, write_cache: bool = True
+) -> tuple[Loaded, list[Diagnostic]]:
+    """Parse, validate and render everything; return what was found and every problem, raising nothing.
+
+    Each file is parsed and rendered on its own (batch.py): from the cache when
+    unchanged, in parallel when there is much to do.
+    """
     cards_dir = Path(cards_dir)
     bundles = discover(cards_dir)
+    jobs = [Job(path, relpath(path, cards_dir), default_deck_name(relpath(path, cards_dir))) for b in bundles for path in b.files]
+    cache = Cache(cards_dir, enabled=use_cache, read_only=not write_cache)
+    done = 0
+
+    def advance(_cards: int) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress("read", done, len(jobs))
+
+    results = iter(batch.process(jobs, cards_dir, cache, advance))
+    cache.prune()
+    if progress is not None:
+        progress("cached", cache.hits, len(jobs))
     diags: list[Diagnostic] = []
+    media_diags: list[Diagnostic] = []
     cards: dict[str, list[Card]] = {}
+    notes: dict[str, list[Note]] = {}
+    media: dict[tuple[Path, str], tuple[str, Path]] = {}
+    render_warnings: list[Diagnostic] = []
     for bundle in bundles:
         found: list[Card] = []
-        for path in bundle.files:
-            try:
-                text = read_source(path)
-            except FlashdeckError as err:
-                diags.extend(err.diagnostics)
-                continue
-            source, file_diags = parse(text, path, default_deck_name(relpath(path, cards_dir)))
-            diags.extend(file_diags)
-            found.extend(source.cards)
+        rendered: list[Note] = []
+        for _ in bundle.files:
+            result = next(results)
+            diags.extend(result.diagnostics)
+            found.extend(result.cards)
+            rendered.extend(result.notes)
+            media_diags.extend(result.media_diagnostics)
+            render_warnings.extend(result.render_diagnostics)
+            for ref, value in result.media.items():
+                media[(result.path, ref)] = value
         cards[bundle.name] = found
+        notes[bundle.name] = rendered
     all_cards = [c for group in cards.values() for c in group]
     diags.extend(validate(all_cards, cards_dir))
     diags.extend(empty_packages(cards, {b.name: cards_dir / b.name for b in bundles if (cards_dir / b.name).is_dir()}))
-    media: dict[tuple[Path, str], tuple[str, Path]] = {}
-    for card in all_cards:
-        found_media, media_diags = mediamod.collect(card, cards_dir)
-        diags.extend(media_diags)
-        for ref, value in found_media.items():
-            media[(card.path, ref)] = value
+    diags.extend(media_diags)
     if not all_cards and not any(d.is_error for d in diags):
         diags.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
-    return Loaded(cards_dir, bundles, cards, media, []), diags
+    return Loaded(cards_dir, bundles, cards, media, [], notes, render_warnings), diags
 
 
 def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
@@ -100,9 +132,11 @@ def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
         raise BuildError([_as_error(d) if strict else d for d in diags])
 
 
-def _checked(cards_dir: Path, strict: bool) -> tuple[Loaded, dict[str, list[Note]]]:
+def _checked(
+    cards_dir: Path, strict: bool, progress: Progress | None = None, use_cache: bool = True, write_cache: bool = True
+) -> tuple[Loaded, dict[str, list[Note]]]:
     """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
-    loaded, diags = _collect(cards_dir)
+    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache)
     notes = render_notes(loaded, diags)
     _raise_problems(diags, strict)
     loaded.warnings = diags
@@ -113,13 +147,19 @@ def _as_error(d: Diagnostic) -> Diagnostic:
     return Diagnostic(d.path, d.line, d.message, "error", d.column)
 
 
-def check(cards_dir: Path, strict: bool = False) -> Loaded:
-    """Validate (and render, so unsafe HTML is reported) without writing anything."""
-    return _checked(cards_dir, strict)[0]
+def check(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True) -> Loaded:
+    """Validate (and render, so unsafe HTML is reported) without writing anything; a build's cache is read."""
+    return _checked(cards_dir, strict, progress, use_cache, write_cache=False)[0]
 
 
 def render_notes(loaded: Loaded, diagnostics: list[Diagnostic] | None = None) -> dict[str, list[Note]]:
     """Every card's note, by package; what the sanitizer removed goes into `diagnostics`."""
+    if loaded.notes is not None:  # rendered while loading (batch.py)
+        if diagnostics is not None:
+            diagnostics.extend(loaded.render_warnings)
+        return loaded.notes
+    from .render import Renderer
+
     renderer = Renderer()
     out: dict[str, list[Note]] = {}
     for bundle in loaded.bundles:
@@ -153,15 +193,25 @@ def build_time() -> int:
     return sde if sde is not None else int(time.time())
 
 
-def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = False) -> BuildReport:
+def build(
+    cards_dir: Path,
+    out_dir: Path,
+    strict: bool = False,
+    dry_run: bool = False,
+    *,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+) -> BuildReport:
     """Build one .apkg per top-level file or folder of `cards_dir` into `out_dir`.
 
     Nothing is written unless every package can be built: each .apkg is written
     to a temp file and moved into place; the lock file is updated last.
     With `dry_run`, only the change summary against the lock is computed.
+    `progress` is told how far reading and writing got; `use_cache=False`
+    parses and renders every file anew (the cache is described in cache.py).
     """
     cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    loaded, notes_by_bundle = _checked(cards_dir, strict)
+    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache)
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
     lock_path = cards_dir / lockmod.LOCK_NAME
     old_lock = lockmod.read_lock(lock_path)
@@ -174,7 +224,9 @@ def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = 
         raise BuildError([_as_error(d) for d in lock_warnings])
     report = BuildReport(change=change, warnings=[*loaded.warnings, *lock_warnings], wrote=not dry_run)
     stamps = {e.id: Stamp(e.added, e.changed) for e in new_lock.entries.values()}
-    for bundle in loaded.bundles:
+    for done, bundle in enumerate(loaded.bundles):
+        if progress is not None:
+            progress("write", done, len(loaded.bundles))
         notes = notes_by_bundle[bundle.name]
         retired = retired_by_bundle.get(bundle.name, [])
         media = {name: path for (card_path, _), (name, path) in loaded.media.items() if card_path in bundle.files}
@@ -188,6 +240,8 @@ def build(cards_dir: Path, out_dir: Path, strict: bool = False, dry_run: bool = 
             )
         decks = sorted({n.deck for n in notes})
         report.packages.append(PackageReport(target, decks, len(notes), len(retired)))
+    if progress is not None:
+        progress("write", len(loaded.bundles), len(loaded.bundles))
     if not dry_run:
         new_text = new_lock.dumps()
         if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != new_text:

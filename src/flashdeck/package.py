@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -32,6 +33,9 @@ from .model import Note
 
 GUID_NAMESPACE = "flashdeck"
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+PAGE_SIZE = 16384
+COMPRESS_LEVEL = 4
+"""Deflate level: 10,000 notes in 0.14 s to 0.19x genanki's size (level 6: 0.34 s, 0.18x; level 1: 0.08 s, 0.21x)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ def write_apkg(
         db_path = os.path.join(tmp, "collection.anki2")
         count, newest = _write_collection(db_path, notes, stamps, model_mod)
         when = max(timestamp if timestamp is not None else newest, ZIP_EPOCH)
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
             _add(zf, "collection.anki2", Path(db_path).read_bytes(), when)
             names = sorted(media)
             _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode(), when)
@@ -104,34 +108,48 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, when: int) -> None:
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3  # ZipInfo says 0 on Windows: pin it so every OS writes the same bytes
     info.external_attr = 0o644 << 16
-    zf.writestr(info, data, compresslevel=6)
+    zf.writestr(info, data, compresslevel=COMPRESS_LEVEL)
 
 
 def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Stamp], model_mod: int) -> tuple[int, int]:
     conn = sqlite3.connect(db_path)
     try:
         cur = conn.cursor()
+        # A throwaway file that write.py moves into place only once complete:
+        # no journal or fsync needed. 16 KiB pages hold ~12 notes instead of ~3,
+        # so far less of the file is page slack (15 MB instead of 21 MB for
+        # 10,000 notes; the .apkg shrinks by a tenth).
+        cur.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        cur.execute("PRAGMA journal_mode = OFF")
+        cur.execute("PRAGMA synchronous = OFF")
         cur.executescript(APKG_SCHEMA)
         cur.executescript(APKG_COL)
         decks: dict[str, int] = {}
-        notes = list(notes)
+        notes = notes if isinstance(notes, list) else list(notes)
         nids = _note_ids(notes, stamps)
-        note_rows = []
-        card_rows = []
-        newest = model_mod
-        for position, note in enumerate(notes, start=1):
-            did = decks.setdefault(note.deck, deck_id(note.deck))
-            stamp = stamps[note.id]
-            newest = max(newest, stamp.changed)
-            nid = nids[note.id]
-            tags = " " + " ".join(note.tags) + " " if note.tags else ""
-            flds = "\x1f".join(note.fields)
-            sfld = note.fields[notetype.SORT_FIELD]
-            csum = int(hashlib.sha1(_strip_html(note.fields[0]).encode("utf-8")).hexdigest()[:8], 16)
-            note_rows.append((nid, guid(note.id), notetype.MODEL_ID, stamp.changed, -1, tags, flds, sfld, csum, 0, ""))
-            card_rows.append((nid, nid, did, 0, stamp.changed, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-        cur.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
-        cur.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
+        newest = max([model_mod, *(stamps[n.id].changed for n in notes)])
+        model_id = notetype.MODEL_ID
+        sort_field = notetype.SORT_FIELD
+
+        # Rows are generated while SQLite inserts them: no second copy of every
+        # note's fields is held in memory (100,000 notes are ~150 MB of HTML).
+        def note_rows():
+            for note in notes:
+                changed = stamps[note.id].changed
+                tags = " " + " ".join(note.tags) + " " if note.tags else ""
+                csum = int(hashlib.sha1(_strip_html(note.fields[0]).encode("utf-8")).hexdigest()[:8], 16)
+                yield (nids[note.id], guid(note.id), model_id, changed, -1, tags, "\x1f".join(note.fields), note.fields[sort_field], csum, 0, "")
+
+        def card_rows():
+            for position, note in enumerate(notes, start=1):
+                did = decks.get(note.deck)
+                if did is None:
+                    did = decks[note.deck] = deck_id(note.deck)
+                nid = nids[note.id]
+                yield (nid, nid, did, 0, stamps[note.id].changed, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+
+        cur.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows())
+        cur.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows())
         deck_json = json.loads(cur.execute("SELECT decks FROM col").fetchone()[0])
         for name, did in sorted(decks.items()):
             d = genanki.Deck(did, name).to_json()
@@ -143,7 +161,7 @@ def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Sta
         conn.commit()
     finally:
         conn.close()
-    return len(note_rows), newest
+    return len(notes), newest
 
 
 def _note_ids(notes: list[Note], stamps: dict[str, Stamp]) -> dict[str, int]:
@@ -155,17 +173,19 @@ def _note_ids(notes: list[Note], stamps: dict[str, Stamp]) -> dict[str, int]:
     keeps a reordered file from renumbering its notes.
     """
     ids: dict[str, int] = {}
-    used: set[int] = set()
+    last = -1
     for note in sorted(notes, key=lambda n: (stamps[n.id].added, n.id)):
-        nid = stamps[note.id].added * 1000
-        while nid in used:
-            nid += 1
-        used.add(nid)
-        ids[note.id] = nid
+        # In this order every id taken so far is <= last, and the ids from the
+        # current added time up to `last` are all taken: the first free one is
+        # max(base, last + 1). (Probing one by one was quadratic: 10,000 cards
+        # added in one build took 3 s.)
+        nid = max(stamps[note.id].added * 1000, last + 1)
+        ids[note.id] = last = nid
     return ids
 
 
-def _strip_html(s: str) -> str:
-    import re
+_TAG_RE = re.compile(r"<[^>]*>")
 
-    return re.sub(r"<[^>]*>", "", s)
+
+def _strip_html(s: str) -> str:
+    return _TAG_RE.sub("", s) if "<" in s else s

@@ -61,8 +61,11 @@ _SUP_MINUS_RE = re.compile(r"<sup>(\d*)-</sup>")
 class Renderer:
     """Renders Markdown fields. One instance per build; not thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, fast: bool = True) -> None:
+        """`fast=False` always uses the full Markdown instance (the reference the fast paths are tested against)."""
+        self._fast = fast and _all_extensions_gated()
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+        self._variants: dict[tuple[frozenset, frozenset], markdown.Markdown] = {}
         self._media: dict[str, str] = {}
         self._card: Card | None = None
         self.diagnostics: list[Diagnostic] = []
@@ -72,9 +75,17 @@ class Renderer:
         """Markdown -> sanitised HTML. A lone paragraph loses its `<p>` wrapper."""
         if not text.strip():
             return ""
+        md = self._md
+        if self._fast:
+            lowered = text.lower()
+            keep = frozenset(n for n, trig in _EXTENSION_TRIGGERS.items() if any(t in lowered for t in trig))
+            drop = frozenset(n for n, trig in _PATTERN_TRIGGERS.items() if not any(t in lowered for t in trig))
+            if not keep and len(drop) == len(_PATTERN_TRIGGERS) and _PLAIN_RE.fullmatch(text):
+                return text  # what Markdown + nh3 + unwrapping give for one line of plain words
+            md = self._variants.get((keep, drop)) or self._variant(keep, drop)
         # reset() between fields: footnotes and abbreviations would leak otherwise.
-        self._md.reset()
-        out = self._md.convert(text)
+        md.reset()
+        out = md.convert(text)
         out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
         if self._media:
             out = _IMG_SRC_RE.sub(self._packaged_src, out)
@@ -83,6 +94,22 @@ class Renderer:
         if m:
             out = m.group(1)
         return out
+
+    def _variant(self, keep: frozenset, drop: frozenset) -> markdown.Markdown:
+        """A Markdown instance without the extensions and core inline patterns `text` cannot trigger.
+
+        Python-Markdown tries every inline pattern on every text node; most
+        fields use few of them, and leaving out the rest halves the time of an
+        explanation. Only core patterns (module markdown.inlinepatterns) are
+        dropped: an extension that replaced one keeps it.
+        """
+        exts = [e for e in EXTENSIONS if e not in _EXTENSION_TRIGGERS or e in keep]
+        md = markdown.Markdown(extensions=exts, extension_configs={k: v for k, v in EXTENSION_CONFIGS.items() if k in exts})
+        for name in drop:
+            if name in md.inlinePatterns and type(md.inlinePatterns[name]).__module__ == "markdown.inlinepatterns":
+                md.inlinePatterns.deregister(name)
+        self._variants[(keep, drop)] = md
+        return md
 
     def _packaged_src(self, m: re.Match) -> str:
         ref = html.unescape(m.group(2))
@@ -279,3 +306,46 @@ def _locate(text: str, needle: str, cursor: dict[str, int]) -> tuple[int, int | 
     cursor[key] = at + 1
     return at, at - (text.rfind("\n", 0, at) + 1) + 1
 
+
+def _all_extensions_gated() -> bool:
+    """The fast paths know every extension in use; an unknown one turns them off (and fails a test)."""
+    return all(e in _EXTENSION_TRIGGERS or e in _UNGATED_EXTENSIONS for e in EXTENSIONS)
+
+
+# Speed (issue 7): an extension or core inline pattern can only act on a field
+# containing one of its trigger strings (checked on the lower-cased field); a
+# field without any renders the same with it left out. `\t` and `\r` are
+# triggers where Python-Markdown's whitespace normalisation could turn them
+# into syntax. tests/test_render_speed.py compares against the full instance.
+# A backslash keeps every extension: several add the characters they make
+# escapable (`\^`, `\|`, `\ `…) to Markdown's escape pattern.
+_EXTENSION_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "pymdownx.arithmatex": ("$", "\\"),
+    "pymdownx.caret": ("^", "\\"),
+    "pymdownx.tilde": ("~", "\\"),
+    "fenced_code": ("`", "~", "\\"),
+    "codehilite": ("`", "~", "    ", "\t", "\\"),
+    "tables": ("|", "\\"),
+    "pymdownx.magiclink": (":", "@", "www.", "\\"),
+}
+_UNGATED_EXTENSIONS = {"sane_lists"}
+_PATTERN_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`", "\\"),
+    "escape": ("\\",),
+    "reference": ("[",),
+    "link": ("[",),
+    "image_link": ("[",),
+    "image_reference": ("[",),
+    "short_reference": ("[",),
+    "short_image_ref": ("[",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "linebreak": ("  \n", "\t", "\r"),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+}
+# One line of words and harmless punctuation, starting with a letter: no
+# Markdown block (list, heading, quote, code) can start, no inline syntax
+# applies, and nothing needs escaping, so its HTML is the text itself.
+_PLAIN_RE = re.compile(r"[^\W\d_](?:[^\W_]|[ ,.;?!'\"()%+=-])*(?<! )")

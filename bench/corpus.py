@@ -1,0 +1,135 @@
+"""Write a deterministic synthetic corpus of N flashdeck cards (the benchmark's input).
+
+The mix follows issue 7: plain and multiple-choice cards; explanations of about
+60 words with emphasis, a link, a list and inline code; a formula in one card
+of ten; an image in one card of fifty; 50 cards a file. The same N and seed
+always give the same bytes.
+
+    python bench/corpus.py 10000 /tmp/corpus            # one deck
+    python bench/corpus.py 10000 /tmp/corpus --subdecks  # each file its own subdeck
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import struct
+import zlib
+from pathlib import Path
+
+CARDS_PER_FILE = 50
+PACKAGE = "bench"
+"""Every file goes under cards/bench/, so the corpus builds into one bench.apkg."""
+IMAGES = 10
+
+WORDS = (
+    "renal tubule magnesium potassium calcium sodium chloride filtration reabsorption "
+    "secretion loop diuretic thiazide aldosterone hormone parathyroid vitamin deficiency "
+    "serum plasma urine excretion channel transporter gradient epithelium cortex medulla "
+    "collecting duct nephron glomerulus clearance acid base bicarbonate phosphate "
+    "arrhythmia tetany seizure weakness cramp alcohol diarrhoea malabsorption proton pump "
+    "inhibitor cisplatin amphotericin tacrolimus insulin refeeding pancreatitis dose oral "
+    "intravenous infusion replacement monitoring level threshold symptom sign cause effect"
+).split()
+LINKS = ("https://pubmed.ncbi.nlm.nih.gov/{n}/", "https://en.wikipedia.org/wiki/Topic_{n}")
+FORMULAS = (
+    "$\\text{FE}_{Mg} = \\frac{U_{Mg} \\times P_{Cr}}{0.7 \\times P_{Mg} \\times U_{Cr}} \\times 100$",
+    "$$\\Delta G = \\Delta H - T\\Delta S$$",
+    "$c = \\sqrt{a^2 + b^2}$",
+)
+
+
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    s = words(rng, n)
+    return s[0].upper() + s[1:] + "."
+
+
+def explanation(rng: random.Random, k: int) -> str:
+    """About 60 words: emphasis, inline code, a link and a short list."""
+    link = rng.choice(LINKS).format(n=10_000_000 + k)
+    return (
+        f"{sentence(rng, 9)} The *{words(rng, 2)}* is **{words(rng, 1)}**, see `{rng.choice(WORDS)}_{k % 97}` "
+        f"and [{words(rng, 2)}]({link}). {sentence(rng, 10)}\n\n"
+        f"- {sentence(rng, 6)}\n- {sentence(rng, 6)}\n- {sentence(rng, 5)}\n\n"
+        f"{sentence(rng, 12)}"
+    )
+
+
+def card(rng: random.Random, k: int) -> str:
+    title = sentence(rng, 4)[:-1]
+    question = sentence(rng, 12)[:-1] + "?"
+    if k % 10 == 3:
+        question += " " + FORMULAS[(k // 10) % len(FORMULAS)]
+    if k % 50 == 7:
+        question += f"\n\n![figure {k}](img/figure-{(k // 50) % IMAGES}.png)"
+    lines = [f"## {title} {{#c{k:06d}}}", question, ""]
+    if k % 2:
+        correct = rng.randrange(4)
+        for i in range(4):
+            lines.append(f"- [{'x' if i == correct else ' '}] {sentence(rng, rng.randint(2, 5))[:-1]}")
+    else:
+        lines += ["### Answer", sentence(rng, rng.randint(3, 12))]
+    lines += ["", "### Explanation", explanation(rng, k), ""]
+    if k % 5 == 0:
+        lines += ["### References", f"- <https://pubmed.ncbi.nlm.nih.gov/{20_000_000 + k}/>", ""]
+    if k % 4 == 0:
+        lines += [f"Tags: topic-{k % 13}, bench", ""]
+    return "\n".join(lines) + "\n"
+
+
+def png(seed: int) -> bytes:
+    """A tiny valid 4x4 grey PNG whose shade depends on `seed`."""
+    raw = b"".join(b"\x00" + bytes([seed * 20 % 256]) * 4 for _ in range(4))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def file_name(n: int) -> str:
+    return f"part-{n:04d}.md"
+
+
+def generate(n: int, root: Path, subdecks: bool = False, seed: int = 7) -> Path:
+    """Write N cards under `root`/cards/bench/ and return the cards folder."""
+    cards = Path(root) / "cards"
+    folder = cards / PACKAGE
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    for i in range(IMAGES):
+        (folder / "img" / f"figure-{i}.png").write_bytes(png(i))
+    rng = random.Random(seed)
+    for f, start in enumerate(range(0, n, CARDS_PER_FILE)):
+        deck = f"Bench::Topic {f:04d}" if subdecks else "Bench"
+        body = [f"---\ndeck: {deck}\ntags: [bench]\n---\n"]
+        body += [card(rng, k) for k in range(start, min(n, start + CARDS_PER_FILE))]
+        (folder / file_name(f)).write_text("\n".join(body), encoding="utf-8")
+    return cards
+
+
+def edit_one_card(cards: Path) -> Path:
+    """Change one word in the explanation of the first card of the middle file (the 'one-card edit')."""
+    files = sorted((cards / PACKAGE).glob("part-*.md"))
+    path = files[len(files) // 2]
+    text = path.read_text(encoding="utf-8")
+    marker = "### Explanation\n"
+    i = text.index(marker) + len(marker)
+    path.write_text(text[:i] + "Edited. " + text[i:], encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", type=int)
+    p.add_argument("root", type=Path)
+    p.add_argument("--subdecks", action="store_true", help="give each file its own subdeck")
+    args = p.parse_args()
+    print(generate(args.n, args.root, args.subdecks))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The per-file work of a build: read, parse, find images, render.
+
+Each card file is handled on its own: taken from the cache when its bytes (and
+flashdeck) are unchanged, else parsed and rendered, across processes when there
+is enough of it to pay for starting them (Python-Markdown is pure Python, so
+threads would not help). Results come back in file order, so the output never
+depends on how the work was spread.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import media as mediamod
+from . import notetype
+from .cache import Cache, key
+from .errors import Diagnostic, FlashdeckError
+from .model import Card, Note
+from .parse import parse, read_source
+
+PARALLEL_MIN_BYTES = 256 * 1024
+"""Below this much source to parse and render (about 300 cards), one process is faster than starting more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: Path
+    rel: str
+    """Path below the cards folder (the Source field)."""
+    deck: str
+    """Deck when the file's front matter names none."""
+
+
+@dataclass(slots=True)
+class FileResult:
+    """Everything one card file yields."""
+
+    path: Path
+    cards: list[Card] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """From reading and parsing."""
+    media: dict[str, tuple[str, Path]] = field(default_factory=dict)
+    """Image ref as written -> (packaged name, file), over the file's cards."""
+    media_diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    render_diagnostics: list[Diagnostic] = field(default_factory=list)
+    with_images: tuple[int, ...] = ()
+    """Indexes of the cards that reference images: the only ones whose media is checked again on a cache hit."""
+
+
+def process(
+    jobs: list[Job],
+    cards_dir: Path,
+    cache: Cache,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> list[FileResult]:
+    """A `FileResult` per job, in job order. `progress(n)` is called with the cards each finished file holds."""
+    results: list[FileResult | None] = [None] * len(jobs)
+    todo: list[tuple[int, Job, str | None, int]] = []
+    for i, job in enumerate(jobs):
+        try:
+            data = job.path.read_bytes()
+        except OSError:
+            todo.append((i, job, None, 0))  # read_source reports it
+            continue
+        k = key(data, job.path, job.rel, job.deck)
+        hit = cache.get(k)
+        if hit is not None:
+            result = _refresh(hit, cards_dir)
+            if result is not None:
+                results[i] = result
+                if progress:
+                    progress(len(result.cards))
+                continue
+        todo.append((i, job, k, len(data)))
+    if not todo:
+        return results  # type: ignore[return-value]
+    n = _worker_count(workers, sum(size for *_, size in todo), len(todo))
+    args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
+    if n > 1:
+        with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
+            done = pool.map(_work, args, chunksize=max(1, len(args) // (n * 8)))
+            for (i, *_), result in zip(todo, done):
+                results[i] = result
+                if progress:
+                    progress(len(result.cards))
+    else:
+        for (i, *_), a in zip(todo, args):
+            results[i] = _work(a)
+            if progress:
+                progress(len(results[i].cards))
+    for (_, _, k, _) in todo:
+        if k is not None:
+            cache.used.add(k)
+    return results  # type: ignore[return-value]
+
+
+def _worker_count(requested: int | None, size: int, files: int) -> int:
+    if requested is not None:
+        return max(1, min(requested, files))
+    if size < PARALLEL_MIN_BYTES or files < 2:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, files))
+
+
+def _context():
+    """fork where it is safe (no other threads): workers start in milliseconds with everything imported."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and (sys.version_info < (3, 12) or _single_threaded()):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _work(arg: tuple[Job, str, str | None, str | None]) -> FileResult:
+    """Parse and render one file (in a worker or in-process); store the result when the file held still."""
+    job, cards_dir_s, expected_key, cache_folder = arg
+    cards_dir = Path(cards_dir_s)
+    result = FileResult(job.path)
+    try:
+        before = job.path.read_bytes()
+        text = read_source(job.path)
+    except FlashdeckError as err:
+        result.diagnostics.extend(err.diagnostics)
+        return result
+    source, diags = parse(text, job.path, job.deck)
+    result.cards = list(source.cards)
+    result.diagnostics = list(diags)
+    result.with_images = tuple(i for i, c in enumerate(result.cards) if mediamod.image_refs(c))
+    _collect_media(result, cards_dir)
+    _render(result, job.rel)
+    if cache_folder is not None and expected_key is not None:
+        try:
+            unchanged = job.path.read_bytes() == before and key(before, job.path, job.rel, job.deck) == expected_key
+        except OSError:
+            unchanged = False
+        if unchanged:  # else the file changed while we read it: do not file this result under the old bytes
+            Cache(Path(cache_folder)).put(expected_key, _stored(result, job.rel))
+    return result
+
+
+def _stored(result: FileResult, rel: str):
+    return (result, rel)
+
+
+def _refresh(entry, cards_dir: Path) -> FileResult | None:
+    """A cached result with its images checked again; re-rendered when an image's content changed."""
+    try:
+        result, rel = entry
+        if not isinstance(result, FileResult):
+            return None
+    except (TypeError, ValueError):
+        return None
+    if not result.with_images:
+        return result
+    old_names = {ref: name for ref, (name, _) in result.media.items()}
+    _collect_media(result, cards_dir)
+    if {ref: name for ref, (name, _) in result.media.items()} != old_names:
+        _render(result, rel)
+    return result
+
+
+def _collect_media(result: FileResult, cards_dir: Path) -> None:
+    result.media, result.media_diagnostics = {}, []
+    for i in result.with_images:
+        found, diags = mediamod.collect(result.cards[i], cards_dir)
+        result.media.update(found)
+        result.media_diagnostics.extend(diags)
+
+
+_RENDERER = None
+
+
+def _render(result: FileResult, rel: str) -> None:
+    global _RENDERER
+    if _RENDERER is None:
+        from .render import Renderer
+
+        _RENDERER = Renderer()
+    renderer = _RENDERER
+    renderer.diagnostics = []
+    names = {ref: name for ref, (name, _) in result.media.items()}
+    result.notes = [renderer.note(card, rel, notetype.FIELDS, names) for card in result.cards]
+    result.render_diagnostics = renderer.diagnostics
+    renderer.diagnostics = []

@@ -1,0 +1,233 @@
+"""The build cache (cache.py, batch.py): a warm build equals a cold one, and a bad cache is never trusted."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from flashdeck import api, batch, cache
+from flashdeck.cli import main
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture
+def cards(fixture_cards):
+    """alpha.md (two cards) and topics/beta.md (one card showing topics/dot.png)."""
+    folder = fixture_cards("cache")
+    for entry in list((folder / "cache").iterdir()):
+        entry.rename(folder / entry.name)
+    (folder / "cache").rmdir()
+    return folder
+
+
+@pytest.fixture
+def work(monkeypatch):
+    """The files actually parsed and rendered (not taken from the cache), by name."""
+    done: list[str] = []
+    real = batch._work
+
+    def spy(arg):
+        done.append(arg[0].path.name)
+        return real(arg)
+
+    monkeypatch.setattr(batch, "_work", spy)
+    return done
+
+
+def packages(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.apkg"))}
+
+
+def cold(cards: Path, out: Path) -> dict[str, bytes]:
+    api.build(cards, out, use_cache=False)
+    return packages(out)
+
+
+def fields(apkg: Path) -> dict[str, list[str]]:
+    """Card id -> the note's fields, as stored in the package."""
+    db = apkg.with_suffix(".anki2")
+    with zipfile.ZipFile(apkg) as zf:
+        db.write_bytes(zf.read("collection.anki2"))
+    conn = sqlite3.connect(db)
+    try:
+        rows = [r[0].split("\x1f") for r in conn.execute("SELECT flds FROM notes")]
+    finally:
+        conn.close()
+    return {f[0]: f for f in rows}
+
+
+def entries(cards: Path) -> list[str]:
+    return sorted(p.name for p in (cards / cache.CACHE_DIR).iterdir() if p.name != "CACHEDIR.TAG")
+
+
+def test_warm_build_equals_cold_build_byte_for_byte(cards, tmp_path, work):
+    api.build(cards, tmp_path / "first")
+    assert sorted(work) == ["alpha.md", "beta.md"]
+    work.clear()
+    api.build(cards, tmp_path / "warm")
+    assert work == []
+    assert packages(tmp_path / "warm") == cold(cards, tmp_path / "cold")
+    assert packages(tmp_path / "warm") == packages(tmp_path / "first")
+
+
+def test_edited_file_alone_is_parsed_and_rendered_again(cards, tmp_path, work):
+    api.build(cards, tmp_path / "dist")
+    work.clear()
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
+    api.build(cards, tmp_path / "dist")
+    assert work == ["alpha.md"]
+    explanation = fields(tmp_path / "dist" / "alpha.apkg")["alpha-1"][4]
+    assert explanation == "About <em>two thirds</em> of it, through <code>claudin-16</code>."
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_changed_image_is_packaged_under_its_new_name(cards, tmp_path):
+    """The card file is unchanged, but the image it shows is not: its cached HTML must not be reused."""
+    api.build(cards, tmp_path / "dist")
+    (cards / "topics" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\nother bytes")
+    api.build(cards, tmp_path / "dist")
+    import hashlib
+
+    name = "fd-" + hashlib.sha256(b"\x89PNG\r\n\x1a\nother bytes").hexdigest()[:16] + ".png"
+    assert f'src="{name}"' in fields(tmp_path / "dist" / "topics.apkg")["beta-1"][1]
+    with zipfile.ZipFile(tmp_path / "dist" / "topics.apkg") as zf:
+        assert name in zf.read("media").decode()
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_missing_image_is_reported_even_when_its_card_file_is_cached(cards, tmp_path, capsys):
+    api.build(cards, tmp_path / "dist")
+    (cards / "topics" / "dot.png").unlink()
+    assert main(["check", str(cards)]) == 1
+    assert f"{cards / 'topics' / 'beta.md'}:4:12: error: card 'beta-1': image 'dot.png' not found" in capsys.readouterr().err
+
+
+def test_corrupt_entries_are_ignored_and_rewritten(cards, tmp_path, work):
+    api.build(cards, tmp_path / "dist")
+    before = entries(cards)
+    for name in before:
+        (cards / cache.CACHE_DIR / name).write_bytes(b"\x80\x05 not a pickle")
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert sorted(work) == ["alpha.md", "beta.md"]
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+    assert entries(cards) == before
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert work == []
+
+
+def test_entry_stored_under_another_key_is_not_used(cards, tmp_path, work):
+    """A foreign entry (another file's result, renamed) must not stand in for this file."""
+    api.build(cards, tmp_path / "dist")
+    key_of = {
+        name: cache.key((cards / rel).read_bytes(), cards / rel, rel, deck)
+        for name, rel, deck in (("alpha", "alpha.md", "alpha"), ("beta", "topics/beta.md", "topics::beta"))
+    }
+    folder = cards / cache.CACHE_DIR
+    (folder / key_of["alpha"]).write_bytes((folder / key_of["beta"]).read_bytes())
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert work == ["alpha.md"]
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_entry_cannot_run_code(cards, tmp_path, work):
+    api.build(cards, tmp_path / "dist")
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    for name in entries(cards):
+        (cards / cache.CACHE_DIR / name).write_bytes(pickle.dumps((cache.FORMAT, name, Evil())))
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert not marker.exists()
+    assert sorted(work) == ["alpha.md", "beta.md"]
+
+
+def test_entries_of_other_flashdeck_code_are_never_used(cards, tmp_path, work, monkeypatch):
+    api.build(cards, tmp_path / "dist")
+    monkeypatch.setattr(cache, "_CONTEXT", b"flashdeck with other rendering code")
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert sorted(work) == ["alpha.md", "beta.md"]
+
+
+def test_another_flashdeck_version_gets_other_keys(monkeypatch):
+    args = (b"## Q {#q}\n", Path("cards/a.md"), "a.md", "a")
+    monkeypatch.setattr(cache, "_CONTEXT", None)
+    ours = cache.key(*args)
+    monkeypatch.setattr(cache, "_CONTEXT", None)
+    monkeypatch.setattr(cache, "__version__", "0.0.0-other")
+    assert cache.key(*args) != ours
+
+
+def test_deleting_the_cache_changes_nothing(cards, tmp_path):
+    api.build(cards, tmp_path / "dist")
+    first = packages(tmp_path / "dist")
+    import shutil
+
+    shutil.rmtree(cards / cache.CACHE_DIR)
+    api.build(cards, tmp_path / "dist")
+    assert packages(tmp_path / "dist") == first
+
+
+def test_entries_no_build_uses_are_deleted(cards, tmp_path):
+    api.build(cards, tmp_path / "dist")
+    old = set(entries(cards))
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    api.build(cards, tmp_path / "dist")
+    now = set(entries(cards))
+    assert len(now) == 2  # one entry per card file, the old alpha.md entry gone
+    assert len(old & now) == 1
+
+
+def test_check_reads_a_builds_cache_and_writes_nothing(cards, tmp_path, work):
+    api.build(cards, tmp_path / "dist")
+    snapshot = {p: p.stat().st_mtime_ns for p in cards.rglob("*")}
+    work.clear()
+    api.check(cards)
+    assert work == []
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    snapshot[path] = path.stat().st_mtime_ns
+    api.check(cards)
+    assert work == ["alpha.md"]
+    assert {p: p.stat().st_mtime_ns for p in cards.rglob("*")} == snapshot
+
+
+def test_file_changing_while_read_is_not_filed_under_its_old_bytes(cards):
+    """The key is taken before parsing; if the bytes differ by then, the result must not be stored under it."""
+    path = cards / "alpha.md"
+    stale_key = cache.key(b"older bytes", path, "alpha.md", "alpha")
+    result = batch._work((batch.Job(path, "alpha.md", "alpha"), str(cards), stale_key, str(cards)))
+    assert [c.id for c in result.cards] == ["alpha-1", "alpha-2"]
+    assert not (cards / cache.CACHE_DIR / stale_key).exists()
+
+
+def test_parallel_build_equals_serial_build(cards, tmp_path, monkeypatch):
+    for i in range(6):
+        (cards / "topics" / f"more-{i}.md").write_text(
+            f"## Extra {i} {{#extra-{i}}}\nWhat is {i}?\n\n### Answer\n*{i}*\n\n### Explanation\nIt is `{i}`.\n", encoding="utf-8"
+        )
+    serial = cold(cards, tmp_path / "serial")
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    used = []
+    real = batch._worker_count
+    monkeypatch.setattr(batch, "_worker_count", lambda *a: used.append(real(*a)) or 2)
+    assert cold(cards, tmp_path / "parallel") == serial
+    assert used  # the pool was asked for

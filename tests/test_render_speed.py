@@ -1,0 +1,89 @@
+"""Rendering's fast paths (issue 7) give exactly the HTML of the full Markdown instance.
+
+A field skips Python-Markdown when it is one line of plain words, and otherwise
+runs on an instance without the extensions and inline patterns it cannot
+trigger. Both must be invisible: every input renders as the full instance
+renders it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import markdown
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flashdeck import render
+from flashdeck.discover import default_deck_name, relpath
+from flashdeck.parse import parse, read_source
+from flashdeck.render import Renderer
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = Renderer(fast=False)
+FAST = Renderer()
+
+TOKENS = [
+    "Mg", "word", "Thick ascending limb", " ", " ", "  ", "\n", "\n\n", "\t", "    ", ".", ",", ";", ":", "?", "!",
+    "'", '"', "(", ")", "%", "+", "=", "-", "--", "_", "__", "*", "**", "`", "``", "```", "~", "~~", "^", "$",
+    "$$", "\\", "\\(", "[", "]", "](", "[x](https://example.org/a_b)", "![i](dot.png)", "<", ">", "<b>", "</b>",
+    "<script>", "&", "&amp;", "&#60;", "#", "## ", "> ", "- ", "* ", "+ ", "1. ", "2) ", "|", "| a | b |\n|---|---|",
+    "www.example.org", "http://x.org", "a@b.co", "<https://x.org>", "é", "µ", "²", "\u00a0", "\u200b", "Ω", "1",
+    "2024", "Cl^-^", "H~2~O", "x^2^", "{#id}", "[^1]", "---", "===", "\r",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=12).map("".join))
+def test_fast_paths_render_like_the_full_instance(text):
+    assert FAST.markdown(text) == FULL.markdown(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(max_size=40))
+def test_fast_paths_render_any_unicode_like_the_full_instance(text):
+    assert FAST.markdown(text) == FULL.markdown(text)
+
+
+def _corpus_cards():
+    """Every card of the test fixtures, the shipped decks and a slice of the benchmark corpus."""
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "bench" / "corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    rng = corpus.random.Random(3)
+    bench_text = "\n".join(corpus.card(rng, k) for k in range(300))
+    yield from parse(bench_text, Path("bench.md"), "bench")[0].cards
+    for root in (ROOT / "tests" / "fixtures", ROOT / "cards"):
+        for path in sorted(root.rglob("*.md")):
+            try:
+                text = read_source(path)
+            except Exception:  # noqa: BLE001 - the bad-input fixtures include undecodable files
+                continue
+            yield from parse(text, path, default_deck_name(relpath(path, root)))[0].cards
+
+
+def test_every_card_we_have_renders_like_the_full_instance():
+    cards = list(_corpus_cards())
+    assert len(cards) > 300
+    fast, full = Renderer(), Renderer(fast=False)
+    for card in cards:
+        assert fast.note(card, "x.md", ("Question", "Options", "Answer", "Explanation", "References")) == full.note(
+            card, "x.md", ("Question", "Options", "Answer", "Explanation", "References")
+        ), card.label
+    assert fast.diagnostics == full.diagnostics
+
+
+def test_plain_words_skip_python_markdown(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("Python-Markdown was called")
+
+    monkeypatch.setattr(markdown.Markdown, "convert", fail)
+    renderer = Renderer()
+    assert renderer.markdown("Thick ascending limb (about 70%), not the DCT.") == "Thick ascending limb (about 70%), not the DCT."
+
+
+def test_every_extension_in_use_has_known_triggers():
+    """A new extension needs its trigger strings in render.py; until then the fast paths switch off."""
+    unknown = [e for e in render.EXTENSIONS if e not in render._EXTENSION_TRIGGERS and e not in render._UNGATED_EXTENSIONS]
+    assert unknown == []
