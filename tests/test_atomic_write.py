@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import flashdeck.api
-from flashdeck.api import build
+from flashdeck.api import build, check
 from flashdeck.cli import main
 
 CARD = "## Normal magnesium {#mg-normal}\nWhat is the normal serum Mg?\n\n### Answer\n0.7 to 1.0 mmol/L\n\n### Explanation\nEXPLANATION\n"
@@ -90,7 +90,7 @@ def test_build_with_errors_leaves_old_package_untouched(tmp_path):
 IDS_BEFORE = (
     b"\xef\xbb\xbf---\r\ndeck: Renal\r\n---\r\n"
     b"<!-- source: Smith 2020 -->\r\n"
-    b"## Loop diuretics  \r\n"
+    b"## Loop diuretics ##  \r\n"
     b"Which segment?\r\n\r\n"
     b"```\r\n## Not a card\r\n```\r\n"
     b"### Answer\r\nTAL\n"
@@ -101,7 +101,7 @@ IDS_BEFORE = (
 IDS_AFTER = (
     b"\xef\xbb\xbf---\r\ndeck: Renal\r\n---\r\n"
     b"<!-- source: Smith 2020 -->\r\n"
-    b"## Loop diuretics {#loop-diuretics}  \r\n"
+    b"## Loop diuretics {#loop-diuretics} ##  \r\n"
     b"Which segment?\r\n\r\n"
     b"```\r\n## Not a card\r\n```\r\n"
     b"### Answer\r\nTAL\n"
@@ -125,6 +125,12 @@ def test_ids_write_changes_only_the_ids_in_a_crlf_file_with_bom(tmp_path, capsys
     assert capsys.readouterr().out.splitlines() == [
         f"{cards / 'renal.md'}:5: added id 'loop-diuretics'",
         f"{cards / 'renal.md'}:23: added id 'thiazides-site'",
+    ]
+    loaded = check(cards)
+    assert [(c.id, c.title) for c in loaded.cards["renal"]] == [
+        ("loop-diuretics", "Loop diuretics"),
+        ("kept", "Has one"),
+        ("thiazides-site", "Thiazides \u2013 site"),
     ]
 
 

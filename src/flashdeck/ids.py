@@ -85,6 +85,11 @@ def _rewrite(path: Path, ids_by_line: dict[int, str]) -> None:
         i = 2 * (line - 1)
         stripped = parts[i].rstrip()
         trailing = parts[i][len(stripped):]
+        unclosed = stripped.rstrip("#")
+        if len(unclosed) < len(stripped) and unclosed.endswith((" ", "\t")):
+            # '## Title ##': the id goes before the closing '#'s, or it would not end the heading.
+            cut = len(unclosed.rstrip(" \t"))
+            stripped, trailing = stripped[:cut], stripped[cut:] + trailing
         parts[i] = f"{stripped} {{#{card_id}}}{trailing}"
     new = bom + "".join(parts).encode("utf-8")
     atomic_write(path, lambda f: f.write(new))

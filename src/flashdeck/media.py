@@ -15,8 +15,12 @@ from pathlib import Path
 from .errors import ERROR, Diagnostic
 from .model import Card, Section
 
-_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
-_HTML_IMAGE_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
+# Bounded repeats, and <img> tags cut at the next '>' or '<': an unbounded
+# pattern rescans the rest of the line from every '![' or '<img' that never
+# closes, and one shared card could hang the build.
+_MD_TARGET_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^)]{0,1000}[\"'])?\s*\)")
+_IMG_OPEN_RE = re.compile(r"<img\b", re.IGNORECASE)
+_SRC_RE = re.compile(r"\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
 _REMOTE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -34,11 +38,48 @@ def image_refs(card: Card) -> list[ImageRef]:
     texts = [(s.text, s.line) for s in sections] + [(o.text, o.line) for o in card.options]
     for text, first_line in texts:
         for n, line in enumerate(text.split("\n")):
-            for m in _MD_IMAGE_RE.finditer(line):
-                refs.append(ImageRef(m.group(1), first_line + n, m.start(1) + 1))
-            for m in _HTML_IMAGE_RE.finditer(line):
-                refs.append(ImageRef(m.group(2), first_line + n, m.start(2) + 1))
+            for value, start in _markdown_images(line):
+                refs.append(ImageRef(value, first_line + n, start + 1))
+            for value, start in _html_images(line):
+                refs.append(ImageRef(value, first_line + n, start + 1))
     return refs
+
+
+def _markdown_images(line: str):
+    """(target, its index) of each ![alt](target) in `line`, in linear time."""
+    done = 0  # end of the last image found: '![' inside it starts nothing
+    close = failed = -1
+    start = line.find("![")
+    while start >= 0:
+        if start >= done:
+            if close < start:
+                close = line.find("]", start)
+                if close < 0:
+                    return
+            if close != failed:
+                m = _MD_TARGET_RE.match(line, close)
+                if m:
+                    yield m.group(1), m.start(1)
+                    done = m.end()
+                else:
+                    failed = close
+        start = line.find("![", start + 2)
+
+
+def _html_images(line: str):
+    """(src value, its index) of each <img> in `line`, in linear time."""
+    gt = lt = -1
+    for m in _IMG_OPEN_RE.finditer(line):
+        if gt < m.end():
+            gt = line.find(">", m.end())
+            gt = len(line) if gt < 0 else gt
+        if lt < m.end():
+            lt = line.find("<", m.end())
+            lt = len(line) if lt < 0 else lt
+        src = _SRC_RE.search(line, m.end(), min(gt, lt))
+        if src:
+            group = 1 if src.group(1) is not None else 2
+            yield src.group(group), src.start(group)
 
 
 def packaged_name(path: Path) -> str:
