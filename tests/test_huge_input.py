@@ -1,0 +1,86 @@
+"""Huge inputs stay proportional: four times the cards cost about four times the time and memory.
+
+Modest sizes keep the suite fast; bench/huge_input.py runs the real thing
+(a 50 MB file, a 1 MB card, 10,000 files) and prints time and peak memory.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+from flashdeck.api import check
+from flashdeck.parse import parse
+
+CARD = """## Card {n} {{#card-{n}}}
+Serum Mg^2+^ of 0.{d} mmol/L with *tetany*: which transporter fails in case {n}?
+
+- [ ] NKCC2 in the thick ascending limb
+- [x] TRPM6 in the distal convoluted tubule <!-- checked -->
+- [ ] NCC, the thiazide-sensitive cotransporter
+
+### Explanation
+TRPM6 is the apical Mg^2+^ channel of the DCT. See [the review](https://pubmed.ncbi.nlm.nih.gov/21041532/).
+
+```text
+## not a card, just code
+```
+
+Tags: renal, magnesium
+"""
+
+
+def deck(n: int) -> str:
+    return "".join(CARD.format(n=i, d=i % 10) for i in range(n))
+
+
+def parse_cost(text: str) -> tuple[float, int]:
+    """(best of three wall times, peak bytes Python allocated) for parsing `text`."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        source, _ = parse(text, Path("cards/big.md"), "big")
+        best = min(best, time.perf_counter() - start)
+    tracemalloc.start()
+    parse(text, Path("cards/big.md"), "big")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak
+
+
+def test_parse_time_and_memory_grow_linearly_with_the_file():
+    small, large = deck(500), deck(2000)
+    assert len(parse(large, Path("cards/big.md"), "big")[0].cards) == 2000
+    t_small, m_small = parse_cost(small)
+    t_large, m_large = parse_cost(large)
+    # Linear gives 4; quadratic gives 16. The time bound leaves room for a busy machine.
+    assert m_large / m_small < 5, (m_small, m_large)
+    assert t_large / t_small < 8, (t_small, t_large)
+    # Memory stays a small multiple of the text (Python keeps each line as its own object).
+    assert m_large < 12 * len(large), (m_large, len(large))
+
+
+def test_one_megabyte_card_goes_through_the_whole_check(tmp_path):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    paragraph = "Magnesium is reabsorbed mostly in the thick ascending limb and finely tuned in the DCT. " * 12
+    body = "\n\n".join([paragraph] * 1000)
+    (cards / "one.md").write_text(f"## One huge card {{#huge}}\nWhat?\n\n### Answer\nThis.\n\n### Explanation\n{body}\n", encoding="utf-8")
+    assert (cards / "one.md").stat().st_size > 1_000_000
+    start = time.perf_counter()
+    loaded = check(cards)
+    assert time.perf_counter() - start < 20
+    assert [c.id for c in loaded.cards["one"]] == ["huge"]
+    assert len(loaded.cards["one"][0].explanation.text) == len(body)
+
+
+def test_a_thousand_files_in_one_folder_make_one_package(tmp_path):
+    folder = tmp_path / "cards" / "many"
+    folder.mkdir(parents=True)
+    for i in range(1000):
+        (folder / f"f{i:04}.md").write_text(CARD.format(n=i, d=i % 10), encoding="utf-8")
+    loaded = check(tmp_path / "cards")
+    assert [b.name for b in loaded.bundles] == ["many"]
+    assert len(loaded.cards["many"]) == 1000
+    assert loaded.warnings == []
