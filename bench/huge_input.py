@@ -73,13 +73,17 @@ def run_one(cards: Path, mode: str) -> dict:
                 source, _ = parse(read_source(path), path, default_deck_name(relpath(path, cards)))
                 n_cards += len(source.cards)
     else:
+        import shutil
+
         from flashdeck.api import check
 
+        shutil.rmtree(cards / ".flashdeck-cache", ignore_errors=True)  # measure a cold check
         loaded = check(cards)
         n_cards = sum(len(c) for c in loaded.cards.values())
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"cards": n_cards, "seconds": round(seconds, 2), "peak_rss_mib": round(peak_kib / 1024, 1)}
+    worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest render worker, if any
+    return {"cards": n_cards, "seconds": round(seconds, 2), "peak_rss_mib": round(peak_kib / 1024, 1), "worker_rss_mib": round(worker_kib / 1024, 1)}
 
 
 def main(argv: list[str]) -> int:
@@ -104,7 +108,8 @@ def main(argv: list[str]) -> int:
                 print(f"{name}: {mode} failed\n{out.stderr}")
                 continue
             r = json.loads(out.stdout)
-            print(f"{name} ({size / 2**20:.1f} MiB, {r['cards']} cards): {mode} {r['seconds']} s, peak RSS {r['peak_rss_mib']} MiB")
+            workers = f", largest worker {r['worker_rss_mib']} MiB" if r["worker_rss_mib"] else ""
+            print(f"{name} ({size / 2**20:.1f} MiB, {r['cards']} cards): {mode} {r['seconds']} s, peak RSS {r['peak_rss_mib']} MiB{workers}")
     return 0
 
 
