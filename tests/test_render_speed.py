@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from flashdeck import render
 from flashdeck.discover import default_deck_name, relpath
+from flashdeck.model import Card, Section
 from flashdeck.parse import parse, read_source
 from flashdeck.render import Renderer
 
@@ -30,14 +31,29 @@ TOKENS = [
     "$$", "\\", "\\(", "[", "]", "](", "[x](https://example.org/a_b)", "![i](dot.png)", "<", ">", "<b>", "</b>",
     "<script>", "&", "&amp;", "&#60;", "#", "## ", "> ", "- ", "* ", "+ ", "1. ", "2) ", "|", "| a | b |\n|---|---|",
     "www.example.org", "http://x.org", "a@b.co", "<https://x.org>", "é", "µ", "²", "\u00a0", "\u200b", "Ω", "1",
-    "2024", "Cl^-^", "H~2~O", "x^2^", "{#id}", "[^1]", "---", "===", "\r",
+    "2024", "Cl^-^", "H~2~O", "x^2^", "{#id}", "[^1]", "---", "===", "\r", "[r]: https://x.org/r\n", "[r]", "[a][r]",
+    "![a][r]", "[x](page.html)", "[x](javascript:alert(1))", "<img src=x onerror=y>", "<iframe>", "ftp://x.org/f",
+    '<span style="color:red">', "<!-- c -->",
 ]
+
+
+def _as_card(text: str) -> Card:
+    return Card(id="h-1", title="T", path=Path("h.md"), line=1, deck="D", question=Section(text, 2), explanation=Section(text, 9))
 
 
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=12).map("".join))
 def test_fast_paths_render_like_the_full_instance(text):
     assert FAST.markdown(text) == FULL.markdown(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=12).map("".join))
+def test_fast_paths_report_what_the_sanitizer_removes_like_the_full_instance(text):
+    fast, full = Renderer(), Renderer(fast=False)
+    fields = ("Question", "Explanation")
+    assert fast.note(_as_card(text), "h.md", fields) == full.note(_as_card(text), "h.md", fields)
+    assert fast.diagnostics == full.diagnostics
 
 
 @settings(max_examples=1000, deadline=None)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import media as mediamod
 from . import notetype
-from .cache import Cache, key
+from .cache import Cache, dumps, key, loads
 from .errors import Diagnostic, FlashdeckError
 from .model import Card, Note
 from .parse import parse, read_source
@@ -86,9 +86,9 @@ def process(
     args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
     if n > 1:
         with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
-            done = pool.map(_work, args, chunksize=max(1, len(args) // (n * 8)))
-            for (i, *_), result in zip(todo, done):
-                results[i] = result
+            done = pool.map(_work_remote, args, chunksize=max(1, len(args) // (n * 8)))
+            for (i, *_), data in zip(todo, done):
+                results[i] = result = loads(data)
                 if progress:
                     progress(len(result.cards))
     else:
@@ -127,6 +127,11 @@ def _single_threaded() -> bool:
         return len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
+
+
+def _work_remote(arg: tuple[Job, str, str | None, str | None]) -> bytes:
+    """`_work` in a worker process, its result pickled the fast way (cache.dumps) for the trip back."""
+    return dumps(_work(arg))
 
 
 def _work(arg: tuple[Job, str, str | None, str | None]) -> FileResult:

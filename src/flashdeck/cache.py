@@ -62,6 +62,20 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def dumps(value) -> bytes:
+    """Pickle `value`; our dataclasses as `Class(*fields)`."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def loads(data: bytes):
+    """Unpickle what `dumps` wrote, refusing any class but ours."""
+    return _Unpickler(io.BytesIO(data)).load()
+
+
 _DISPATCH: dict | None = None
 
 
@@ -163,7 +177,7 @@ class Cache:
             self.misses += 1
             return None
         try:
-            fmt, stored_key, value = _Unpickler(io.BytesIO(raw)).load()
+            fmt, stored_key, value = loads(raw)
         except Exception:  # noqa: BLE001 - any damage means "not cached"
             fmt, stored_key, value = None, None, None
         if fmt != FORMAT or stored_key != k:
@@ -179,11 +193,7 @@ class Cache:
         self.used.add(k)
         try:
             self._ensure_folder()
-            buffer = io.BytesIO()
-            pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _dispatch_table()
-            pickler.dump((FORMAT, k, value))
-            data = buffer.getvalue()
+            data = dumps((FORMAT, k, value))
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as f:

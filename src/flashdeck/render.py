@@ -66,6 +66,7 @@ class Renderer:
         self._fast = fast and _all_extensions_gated()
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
         self._variants: dict[tuple[frozenset, frozenset], markdown.Markdown] = {}
+        self._plans: dict[frozenset, tuple[markdown.Markdown, bool, bool]] = {}
         self._media: dict[str, str] = {}
         self._card: Card | None = None
         self.diagnostics: list[Diagnostic] = []
@@ -75,25 +76,37 @@ class Renderer:
         """Markdown -> sanitised HTML. A lone paragraph loses its `<p>` wrapper."""
         if not text.strip():
             return ""
-        md = self._md
+        md, audit = self._md, True
         if self._fast:
             lowered = text.lower()
-            keep = frozenset(n for n, trig in _EXTENSION_TRIGGERS.items() if any(t in lowered for t in trig))
-            drop = frozenset(n for n, trig in _PATTERN_TRIGGERS.items() if not any(t in lowered for t in trig))
-            if not keep and len(drop) == len(_PATTERN_TRIGGERS) and _PLAIN_RE.fullmatch(text):
+            present = frozenset(t for t in _ALL_TRIGGERS if t in lowered)
+            plan = self._plans.get(present) or self._plan(present)
+            md, plain, audit = plan
+            if plain and _PLAIN_RE.fullmatch(text):
                 return text  # what Markdown + nh3 + unwrapping give for one line of plain words
-            md = self._variants.get((keep, drop)) or self._variant(keep, drop)
         # reset() between fields: footnotes and abbreviations would leak otherwise.
         md.reset()
         out = md.convert(text)
         out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
         if self._media:
             out = _IMG_SRC_RE.sub(self._packaged_src, out)
-        out = self._sanitize(out, text, line, columns)
+        if audit and self._fast and self._card is not None and _plainly_allowed(out):
+            audit = False
+        out = self._sanitize(out, text, line, columns, audit)
         m = _SINGLE_P_RE.match(out)
         if m:
             out = m.group(1)
         return out
+
+    def _plan(self, present: frozenset) -> tuple[markdown.Markdown, bool, bool]:
+        """For a field holding the trigger strings `present`: its Markdown instance, whether it
+        may be plain words, and whether the sanitizer's audit can find anything in it."""
+        keep = frozenset(n for n, trig in _EXTENSION_TRIGGERS.items() if present.intersection(trig))
+        drop = frozenset(n for n, trig in _PATTERN_TRIGGERS.items() if not present.intersection(trig))
+        md = self._variants.get((keep, drop)) or self._variant(keep, drop)
+        plan = (md, not keep and len(drop) == len(_PATTERN_TRIGGERS), bool(present.intersection(_AUDIT_TRIGGERS)))
+        self._plans[present] = plan
+        return plan
 
     def _variant(self, keep: frozenset, drop: frozenset) -> markdown.Markdown:
         """A Markdown instance without the extensions and core inline patterns `text` cannot trigger.
@@ -121,10 +134,16 @@ class Renderer:
     def section(self, section: Section | None) -> str:
         return self.markdown(section.text, section.line) if section is not None else ""
 
-    def _sanitize(self, out: str, text: str, line: int | None, columns: bool) -> str:
-        """`sanitize(out)`, first reporting what it will remove at its place in `text`."""
+    def _sanitize(self, out: str, text: str, line: int | None, columns: bool, audit: bool = True) -> str:
+        """`sanitize(out)`, first reporting what it will remove at its place in `text`.
+
+        `audit=False`: the source has none of `_AUDIT_TRIGGERS`, so its HTML is
+        Markdown's own and nothing can be removed. `_plainly_allowed` skips the
+        audit's HTML parser for the common case too (both checked against the
+        full path in tests/test_render_speed.py).
+        """
         card = self._card
-        if card is not None:
+        if card is not None and audit:
             cursor: dict[str, int] = {}
             for message, needle in removals(out):
                 at, col = _locate(text, needle, cursor)
@@ -307,6 +326,42 @@ def _locate(text: str, needle: str, cursor: dict[str, int]) -> tuple[int, int | 
     return at, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
+_TAG_RE = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z-]+="[^"<>]*")*)\s*/?>')
+_ATTR_RE = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
+
+
+def _plainly_allowed(fragment: str) -> bool:
+    """True when every tag in `fragment` is a well-formed allowed tag with allowed attributes and URLs.
+
+    The same allowlists and URL rule `removals` applies, on the regular HTML
+    Python-Markdown writes: there is then nothing to report, and the audit's
+    HTML parser (a fifth of the time of rendering an explanation) is skipped.
+    Anything unusual (a comment, an unquoted attribute) returns False and the
+    audit runs.
+    """
+    pos = 0
+    while True:
+        at = fragment.find("<", pos)
+        if at < 0:
+            return True
+        m = _TAG_RE.match(fragment, at)
+        if m is None or m.group(2).lower() not in ALLOWED_TAGS:
+            return False
+        tag = m.group(2).lower()
+        if m.group(3):
+            allowed = ALLOWED_ATTRIBUTES.get("*", set()) | ALLOWED_ATTRIBUTES.get(tag, set())
+            for name, raw in _ATTR_RE.findall(m.group(3)):
+                name = name.lower()
+                value = html.unescape(raw)
+                if name not in allowed or name.startswith("on"):
+                    return False
+                if name in ("href", "src") and not _keep_url(tag, name, value):
+                    return False
+                if name == "style" and not set(_style_properties(value)) <= STYLE_PROPERTIES:
+                    return False
+        pos = m.end()
+
+
 def _all_extensions_gated() -> bool:
     """The fast paths know every extension in use; an unknown one turns them off (and fails a test)."""
     return all(e in _EXTENSION_TRIGGERS or e in _UNGATED_EXTENSIONS for e in EXTENSIONS)
@@ -332,19 +387,24 @@ _UNGATED_EXTENSIONS = {"sane_lists"}
 _PATTERN_TRIGGERS: dict[str, tuple[str, ...]] = {
     "backtick": ("`", "\\"),
     "escape": ("\\",),
-    "reference": ("[",),
+    "reference": ("]:",),  # reference links resolve only against a `[id]: url` definition
     "link": ("[",),
-    "image_link": ("[",),
-    "image_reference": ("[",),
-    "short_reference": ("[",),
-    "short_image_ref": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("]:",),
+    "short_reference": ("]:",),
+    "short_image_ref": ("]:",),
     "autolink": ("<",),
     "automail": ("<",),
-    "linebreak": ("  \n", "\t", "\r"),
+    "linebreak": ("  \n", "\t", "\r", "  <"),  # an HTML block lifted out of a line can leave "  \n" behind
     "html": ("<",),
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
+_ALL_TRIGGERS = frozenset(t for trig in (*_EXTENSION_TRIGGERS.values(), *_PATTERN_TRIGGERS.values()) for t in trig)
+# Without raw HTML ("<"), a link ("[") or a URL scheme (":"), a field's HTML is
+# Markdown's own: only allowed tags, attributes and http(s)/mailto links.
+_AUDIT_TRIGGERS = ("<", "[", ":")
+_ALL_TRIGGERS |= frozenset(_AUDIT_TRIGGERS)
 # One line of words and harmless punctuation, starting with a letter: no
 # Markdown block (list, heading, quote, code) can start, no inline syntax
 # applies, and nothing needs escaping, so its HTML is the text itself.
