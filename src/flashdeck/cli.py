@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, live
 from .errors import Diagnostic, FlashdeckError, sort_key
 
 
@@ -26,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--dry-run", action="store_true", help="print what a re-import would do; write nothing")
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    b.add_argument("-v", "--verbose", action="store_true", help="print how long each stage took, no progress bar")
+    b.add_argument("--watch", action="store_true", help="build, then rebuild on every save until Ctrl-C")
+    b.add_argument("--no-cache", action="store_true", help="parse and render every file anew (the cache is .flashdeck-cache/ in CARDS_DIR)")
 
     c = sub.add_parser("check", help="validate CARDS_DIR without writing anything")
     c.add_argument("cards_dir", nargs="?", default="cards", type=Path, metavar="CARDS_DIR")
@@ -62,14 +66,33 @@ def _run(args) -> int:
     from . import api
 
     if args.command == "check":
-        loaded = api.check(args.cards_dir, strict=args.strict)
+        reporter = live.Reporter.for_cli(quiet=False, verbose=False)
+        try:
+            loaded = api.check(args.cards_dir, strict=args.strict, progress=reporter)
+        finally:
+            if reporter is not None:
+                reporter.close()
         _print_problems(loaded.warnings)
         n = sum(len(c) for c in loaded.cards.values())
         print(f"{args.cards_dir}: {n} cards in {len(loaded.bundles)} package(s), no errors")
         return 0
     if args.command in ("build", "diff"):
         dry = args.command == "diff" or args.dry_run
-        report = api.build(args.cards_dir, args.out, strict=getattr(args, "strict", False), dry_run=dry)
+        if getattr(args, "watch", False):
+            return _watch(args)
+        reporter = live.Reporter.for_cli(getattr(args, "quiet", False), getattr(args, "verbose", False))
+        try:
+            report = api.build(
+                args.cards_dir,
+                args.out,
+                strict=getattr(args, "strict", False),
+                dry_run=dry,
+                progress=reporter,
+                use_cache=not getattr(args, "no_cache", False),
+            )
+        finally:
+            if reporter is not None:
+                reporter.close()
         _print_problems(report.warnings)
         quiet = getattr(args, "quiet", False)
         if not quiet:
@@ -97,6 +120,42 @@ def _run(args) -> int:
             print("every card has an id")
         return 0
     raise AssertionError(args.command)
+
+
+def _watch(args) -> int:
+    """`build --watch`: a full build, then after each save only what changed and any problems."""
+    from . import api
+    from .lock import LOCK_NAME
+
+    def rebuild(paths: list[Path]) -> None:
+        names = ", ".join(_shown(p, args.cards_dir) for p in paths)
+        started = time.perf_counter()
+        try:
+            report = api.build(args.cards_dir, args.out, strict=args.strict, dry_run=args.dry_run, use_cache=not args.no_cache)
+        except FlashdeckError as err:
+            _print_problems(err.diagnostics)
+            print(f"{names}: not built, the last good packages stay; still watching", flush=True)
+            return
+        _print_problems(report.warnings)
+        print(f"{names}: rebuilt in {time.perf_counter() - started:.2f} s: {report.change.summary()}", flush=True)
+
+    try:
+        report = api.build(args.cards_dir, args.out, strict=args.strict, dry_run=args.dry_run, use_cache=not args.no_cache)
+        _print_problems(report.warnings)
+        if not args.quiet:
+            for pkg in report.packages:
+                print(f"wrote {pkg.path}: {pkg.cards} cards in {', '.join(pkg.decks)}")
+    except FlashdeckError as err:
+        _print_problems(err.diagnostics)
+        print("not built: fix the problems above; still watching", flush=True)
+    return live.watch(rebuild, args.cards_dir, LOCK_NAME)
+
+
+def _shown(path: Path, cards_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path(cards_dir).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _print_problems(diags: list[Diagnostic]) -> None:

@@ -1,0 +1,116 @@
+"""`build --watch`, the progress bar and --verbose (live.py)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import watchfiles
+
+from flashdeck import live
+from flashdeck.cli import main
+from flashdeck.lock import LOCK_NAME
+
+GOOD = "## {title} {{#{id}}}\nWhat is {id}?\n\n### Answer\nThis.\n\n### Explanation\n{explanation}\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_watch_rebuilds_on_save_prints_what_changed_and_survives_errors(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = tmp_path / "cards"
+    alpha = write(cards / "alpha.md", GOOD.format(title="A", id="a-1", explanation="Because."))
+    beta = write(cards / "beta.md", GOOD.format(title="B", id="b-1", explanation="Since."))
+    out = tmp_path / "dist"
+    seen: dict[str, bytes] = {}
+
+    def saves(*paths, **kwargs):
+        """What watchfiles would report after each save; the files change just before."""
+        assert [Path(p) for p in paths] == [cards]
+        alpha.write_text(GOOD.format(title="A", id="a-1", explanation="Because it *is*."), encoding="utf-8")
+        yield {(watchfiles.Change.modified, str(alpha))}
+        seen["good"] = (out / "alpha.apkg").read_bytes()
+        alpha.write_text(GOOD.format(title="A", id="a-1", explanation="Broken.").split("### Explanation")[0], encoding="utf-8")
+        yield {(watchfiles.Change.modified, str(alpha))}
+        yield {(watchfiles.Change.modified, str(cards / LOCK_NAME)), (watchfiles.Change.added, str(cards / ".flashdeck-cache" / "x"))}
+        seen["after_error"] = (out / "alpha.apkg").read_bytes()
+        alpha.write_text(GOOD.format(title="A", id="a-1", explanation="Fixed."), encoding="utf-8")
+        yield {(watchfiles.Change.modified, str(alpha)), (watchfiles.Change.modified, str(beta))}
+
+    monkeypatch.setattr(watchfiles, "watch", saves)
+    assert main(["build", str(cards), "--out", str(out), "--watch"]) == 0
+    stdout, stderr = capsys.readouterr()
+    lines = stdout.splitlines()
+    assert lines[0] == f"wrote {out / 'alpha.apkg'}: 1 cards in alpha"
+    assert lines[1] == f"wrote {out / 'beta.apkg'}: 1 cards in beta"
+    assert lines[2] == f"watching {cards} for changes (Ctrl-C to stop)"
+    assert lines[3].startswith("alpha.md: rebuilt in ")
+    assert lines[3].endswith(" s: 0 new, 1 changed, 1 unchanged, 0 retired")
+    assert lines[4].split() == ["changed", "a-1:", "Explanation"]
+    assert lines[5] == "alpha.md: not built, the last good packages stay; still watching"
+    assert lines[6].startswith("alpha.md, beta.md: rebuilt in ")
+    assert len(lines) == 8  # the lock file and cache changes rebuilt nothing
+    assert stderr.startswith(f"{alpha}:1: error: card 'a-1' has no explanation")
+    assert stderr.endswith("1 error, 0 warnings\n")
+    assert seen["after_error"] == seen["good"]
+
+
+def test_watch_ignores_the_lock_file_the_cache_and_editor_temp_files(tmp_path):
+    cards = tmp_path / "cards"
+    accept = live.watched(cards, LOCK_NAME)
+    wanted = [cards / "a.md", cards / "renal" / "tubule.md", cards / "renal" / "img.png"]
+    unwanted = [
+        cards / LOCK_NAME,
+        cards / ".flashdeck-cache" / "0a1b",
+        cards / "renal" / ".#tubule.md",
+        cards / "a.md~",
+        cards / ".a.md.swp",
+        tmp_path / "dist" / "a.apkg",
+    ]
+    assert [p for p in wanted if accept(None, str(p))] == wanted
+    assert [p for p in unwanted if accept(None, str(p))] == []
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_on_a_terminal_once_a_run_is_slow():
+    screen = Terminal()
+    reporter = live.Reporter(screen, bar=True, delay=0.0)
+    reporter("read", 1, 4)
+    reporter("read", 4, 4)
+    reporter("write", 1, 1)
+    reporter.close()
+    shown = screen.getvalue()
+    assert "reading and rendering" in shown and "4/4" in shown
+    assert "writing packages" in shown and "1/1" in shown
+
+
+def test_quick_runs_pipes_and_quiet_show_no_bar():
+    screen = Terminal()
+    quick = live.Reporter(screen, bar=True)  # the default delay: about a second
+    quick("read", 1, 1)
+    quick.close()
+    assert screen.getvalue() == ""
+    assert live.Reporter.for_cli(quiet=False, verbose=False, stream=io.StringIO()) is None
+    assert live.Reporter.for_cli(quiet=True, verbose=False, stream=Terminal()) is None
+    assert live.Reporter.for_cli(quiet=False, verbose=False, stream=Terminal()).bar
+    assert not live.Reporter.for_cli(quiet=False, verbose=True, stream=Terminal()).bar
+
+
+def test_verbose_build_prints_a_plain_line_per_stage(tmp_path, capsys):
+    cards = tmp_path / "cards"
+    write(cards / "alpha.md", GOOD.format(title="A", id="a-1", explanation="Because."))
+    write(cards / "more" / "beta.md", GOOD.format(title="B", id="b-1", explanation="Since."))
+    assert main(["build", str(cards), "--out", str(tmp_path / "dist"), "-v"]) == 0
+    first = capsys.readouterr().err.splitlines()
+    assert main(["build", str(cards), "--out", str(tmp_path / "dist"), "--verbose"]) == 0
+    second = capsys.readouterr().err.splitlines()
+    assert [line.rsplit(" in ", 1)[0] for line in first] == ["read and rendered 2 card files (0 from the cache)", "wrote 2 packages"]
+    assert [line.rsplit(" in ", 1)[0] for line in second] == ["read and rendered 2 card files (2 from the cache)", "wrote 2 packages"]
