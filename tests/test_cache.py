@@ -19,6 +19,13 @@ def fixed_time(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
 
 
+@pytest.fixture(autouse=True)
+def new_process():
+    """Forget the results a previous build in this process kept in memory (batch._MEMO), as a new process would."""
+    batch._MEMO.clear()
+    return batch._MEMO.clear
+
+
 @pytest.fixture
 def cards(fixture_cards):
     """alpha.md (two cards) and topics/beta.md (one card showing topics/dot.png)."""
@@ -112,22 +119,24 @@ def test_missing_image_is_reported_even_when_its_card_file_is_cached(cards, tmp_
     assert f"{cards / 'topics' / 'beta.md'}:4:12: error: card 'beta-1': image 'dot.png' not found" in capsys.readouterr().err
 
 
-def test_corrupt_entries_are_ignored_and_rewritten(cards, tmp_path, work):
+def test_corrupt_entries_are_ignored_and_rewritten(cards, tmp_path, work, new_process):
     api.build(cards, tmp_path / "dist")
     before = entries(cards)
     for name in before:
         (cards / cache.CACHE_DIR / name).write_bytes(b"\x80\x05 not a pickle")
+    new_process()
     work.clear()
     api.build(cards, tmp_path / "dist")
     assert sorted(work) == ["alpha.md", "beta.md"]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
     assert entries(cards) == before
+    new_process()
     work.clear()
     api.build(cards, tmp_path / "dist")
     assert work == []
 
 
-def test_entry_stored_under_another_key_is_not_used(cards, tmp_path, work):
+def test_entry_stored_under_another_key_is_not_used(cards, tmp_path, work, new_process):
     """A foreign entry (another file's result, renamed) must not stand in for this file."""
     api.build(cards, tmp_path / "dist")
     key_of = {
@@ -136,13 +145,14 @@ def test_entry_stored_under_another_key_is_not_used(cards, tmp_path, work):
     }
     folder = cards / cache.CACHE_DIR
     (folder / key_of["alpha"]).write_bytes((folder / key_of["beta"]).read_bytes())
+    new_process()
     work.clear()
     api.build(cards, tmp_path / "dist")
     assert work == ["alpha.md"]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
-def test_entry_cannot_run_code(cards, tmp_path, work):
+def test_entry_cannot_run_code(cards, tmp_path, work, new_process):
     api.build(cards, tmp_path / "dist")
     marker = tmp_path / "ran"
 
@@ -152,6 +162,7 @@ def test_entry_cannot_run_code(cards, tmp_path, work):
 
     for name in entries(cards):
         (cards / cache.CACHE_DIR / name).write_bytes(pickle.dumps((cache.FORMAT, name, Evil())))
+    new_process()
     work.clear()
     api.build(cards, tmp_path / "dist")
     assert not marker.exists()
@@ -231,3 +242,26 @@ def test_parallel_build_equals_serial_build(cards, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "_worker_count", lambda *a: used.append(real(*a)) or 2)
     assert cold(cards, tmp_path / "parallel") == serial
     assert used  # the pool was asked for
+
+
+def test_a_second_build_in_one_process_reuses_results_kept_in_memory(cards, tmp_path, work, monkeypatch):
+    """What build --watch relies on: no entry is read from disk again, and the output is the same."""
+    monkeypatch.setattr(batch, "REMEMBER", True)
+    api.build(cards, tmp_path / "dist")
+    first = packages(tmp_path / "dist")
+    monkeypatch.setattr(cache.Cache, "get", lambda self, k: pytest.fail("read an entry from disk"))
+    work.clear()
+    api.build(cards, tmp_path / "dist")
+    assert work == []
+    assert packages(tmp_path / "dist") == first
+
+
+def test_big_decks_build_the_same_without_keeping_card_markdown(cards, tmp_path, monkeypatch):
+    """Above SLIM_MIN_BYTES, build drops each card's Markdown once rendered: same packages, same id checks."""
+    plain = cold(cards, tmp_path / "plain")
+    monkeypatch.setattr(batch, "SLIM_MIN_BYTES", 0)
+    assert cold(cards, tmp_path / "slim") == plain
+    (cards / "copy.md").write_text((cards / "alpha.md").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(api.BuildError) as err:
+        api.build(cards, tmp_path / "slim")
+    assert f"card id 'alpha-1' of 'Site of magnesium reabsorption' is already used by 'Site of magnesium reabsorption' at {cards / 'alpha.md'}:4" in str(err.value)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import watchfiles
 
-from flashdeck import live
+from flashdeck import batch, live
 from flashdeck.cli import main
 from flashdeck.lock import LOCK_NAME
 
@@ -42,6 +42,7 @@ def test_watch_rebuilds_on_save_prints_what_changed_and_survives_errors(tmp_path
         yield {(watchfiles.Change.modified, str(alpha)), (watchfiles.Change.modified, str(beta))}
 
     monkeypatch.setattr(watchfiles, "watch", saves)
+    monkeypatch.setattr(batch, "REMEMBER", False)  # restored afterwards: --watch turns it on
     assert main(["build", str(cards), "--out", str(out), "--watch"]) == 0
     stdout, stderr = capsys.readouterr()
     lines = stdout.splitlines()
@@ -57,6 +58,7 @@ def test_watch_rebuilds_on_save_prints_what_changed_and_survives_errors(tmp_path
     assert stderr.startswith(f"{alpha}:1: error: card 'a-1' has no explanation")
     assert stderr.endswith("1 error, 0 warnings\n")
     assert seen["after_error"] == seen["good"]
+    assert batch.REMEMBER  # rebuilds reused the unchanged file's result from memory
 
 
 def test_watch_ignores_the_lock_file_the_cache_and_editor_temp_files(tmp_path):

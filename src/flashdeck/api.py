@@ -74,12 +74,18 @@ def load(cards_dir: Path, strict: bool = False, *, progress: Progress | None = N
 
 
 def _collect(
-    cards_dir: Path, progress: Progress | None = None, use_cache: bool = True, write_cache: bool = True
+    cards_dir: Path,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    write_cache: bool = True,
+    slim: bool = False,
 ) -> tuple[Loaded, list[Diagnostic]]:
     """Parse, validate and render everything; return what was found and every problem, raising nothing.
 
     Each file is parsed and rendered on its own (batch.py): from the cache when
-    unchanged, in parallel when there is much to do.
+    unchanged, in parallel when there is much to do. With `slim` (build), the
+    cards of a big deck come back without their Markdown: validate() reads only
+    their ids, titles and places, and the notes carry the rendered fields.
     """
     cards_dir = Path(cards_dir)
     bundles = discover(cards_dir)
@@ -93,7 +99,7 @@ def _collect(
         if progress is not None:
             progress("read", done, len(jobs))
 
-    results = iter(batch.process(jobs, cards_dir, cache, advance))
+    results = iter(batch.process(jobs, cards_dir, cache, advance, slim=slim))
     cache.prune()
     if progress is not None:
         progress("cached", cache.hits, len(jobs))
@@ -133,10 +139,15 @@ def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
 
 
 def _checked(
-    cards_dir: Path, strict: bool, progress: Progress | None = None, use_cache: bool = True, write_cache: bool = True
+    cards_dir: Path,
+    strict: bool,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    write_cache: bool = True,
+    slim: bool = False,
 ) -> tuple[Loaded, dict[str, list[Note]]]:
     """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
-    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache)
+    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim)
     notes = render_notes(loaded, diags)
     _raise_problems(diags, strict)
     loaded.warnings = diags
@@ -211,7 +222,7 @@ def build(
     parses and renders every file anew (the cache is described in cache.py).
     """
     cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache)
+    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True)
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
     lock_path = cards_dir / lockmod.LOCK_NAME
     old_lock = lockmod.read_lock(lock_path)

@@ -9,6 +9,7 @@ depends on how the work was spread.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -21,7 +22,7 @@ from . import media as mediamod
 from . import notetype
 from .cache import Cache, dumps, key, loads
 from .errors import Diagnostic, FlashdeckError
-from .model import Card, Note
+from .model import Card, Note, Section
 from .parse import parse, read_source
 
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -52,6 +53,8 @@ class FileResult:
     render_diagnostics: list[Diagnostic] = field(default_factory=list)
     with_images: tuple[int, ...] = ()
     """Indexes of the cards that reference images: the only ones whose media is checked again on a cache hit."""
+    key: str | None = None
+    """The cache key this result was stored under (None: not cacheable)."""
 
 
 def process(
@@ -60,46 +63,89 @@ def process(
     cache: Cache,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    slim: bool = False,
 ) -> list[FileResult]:
-    """A `FileResult` per job, in job order. `progress(n)` is called with the cards each finished file holds."""
+    """A `FileResult` per job, in job order. `progress(n)` is called with the cards each finished file holds.
+
+    With `slim`, big decks (SLIM_MIN_BYTES of sources) get their cards back
+    without their Markdown (see `_slimmed`): a build past validation needs
+    only the notes, and 100,000 cards' Markdown is 150 MB.
+    """
     results: list[FileResult | None] = [None] * len(jobs)
-    todo: list[tuple[int, Job, str | None, int]] = []
-    for i, job in enumerate(jobs):
+    keys: list[tuple[str | None, int]] = []
+    for job in jobs:
         try:
             data = job.path.read_bytes()
         except OSError:
-            todo.append((i, job, None, 0))  # read_source reports it
+            keys.append((None, 0))  # read_source reports it
             continue
-        k = key(data, job.path, job.rel, job.deck)
-        hit = cache.get(k)
-        if hit is not None:
-            result = _refresh(hit, cards_dir)
-            if result is not None:
-                results[i] = result
-                if progress:
-                    progress(len(result.cards))
-                continue
-        todo.append((i, job, k, len(data)))
-    if not todo:
-        return results  # type: ignore[return-value]
+        keys.append((key(data, job.path, job.rel, job.deck), len(data)))
+    slim = slim and sum(size for _, size in keys) >= SLIM_MIN_BYTES
+    todo: list[tuple[int, Job, str | None, int]] = []
+    for i, (job, (k, size)) in enumerate(zip(jobs, keys)):
+        hit = None
+        if k is not None:
+            hit = _MEMO.get(k) if cache.enabled else None
+            if hit is not None:
+                cache.used.add(k)
+                cache.hits += 1
+            else:
+                hit = cache.get(k)
+        result = _refresh(hit, cards_dir) if hit is not None else None
+        if result is None:
+            todo.append((i, job, k, size))
+            continue
+        results[i] = _slimmed(result) if slim else result
+        if progress:
+            progress(len(result.cards))
     n = _worker_count(workers, sum(size for *_, size in todo), len(todo))
     args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
     if n > 1:
         with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
             done = pool.map(_work_remote, args, chunksize=max(1, len(args) // (n * 8)))
             for (i, *_), data in zip(todo, done):
-                results[i] = result = loads(data)
+                result = loads(data)
+                results[i] = _slimmed(result) if slim else result
                 if progress:
                     progress(len(result.cards))
     else:
         for (i, *_), a in zip(todo, args):
-            results[i] = _work(a)
+            result = _work(a)
+            results[i] = _slimmed(result) if slim else result
             if progress:
-                progress(len(results[i].cards))
+                progress(len(result.cards))
     for (_, _, k, _) in todo:
         if k is not None:
             cache.used.add(k)
+    if cache.enabled and REMEMBER and not slim:
+        _remember(jobs, results)
     return results  # type: ignore[return-value]
+
+
+SLIM_MIN_BYTES = 16 * 2**20
+"""About 20,000 cards: below this, keeping their Markdown costs less than dropping it takes."""
+_GONE = Section("", 0)
+
+
+def _slimmed(result: FileResult) -> FileResult:
+    """A copy whose cards keep what validation reads (id, title, place, deck, tags) but not their Markdown."""
+    cards = [
+        dataclasses.replace(c, question=_GONE, options=(), answer=None, explanation=None, references=None)
+        for c in result.cards
+    ]
+    return dataclasses.replace(result, cards=cards)
+
+
+REMEMBER = False
+"""Keep the last build's results in memory (`build --watch` sets it): the next build needs no unpickling."""
+_MEMO: dict[str, tuple[FileResult, str]] = {}
+
+
+def _remember(jobs: list[Job], results: list[FileResult | None]) -> None:
+    _MEMO.clear()
+    for job, result in zip(jobs, results):
+        if result is not None and result.key is not None:
+            _MEMO[result.key] = (result, job.rel)
 
 
 def _worker_count(requested: int | None, size: int, files: int) -> int:
@@ -157,6 +203,7 @@ def _work(arg: tuple[Job, str, str | None, str | None]) -> FileResult:
         except OSError:
             unchanged = False
         if unchanged:  # else the file changed while we read it: do not file this result under the old bytes
+            result.key = expected_key
             Cache(Path(cache_folder)).put(expected_key, _stored(result, job.rel))
     return result
 

@@ -124,8 +124,10 @@ def _run(args) -> int:
 
 def _watch(args) -> int:
     """`build --watch`: a full build, then after each save only what changed and any problems."""
-    from . import api
+    from . import api, batch
     from .lock import LOCK_NAME
+
+    batch.REMEMBER = True  # rebuilds reuse the unchanged files' results from memory
 
     def rebuild(paths: list[Path]) -> None:
         names = ", ".join(_shown(p, args.cards_dir) for p in paths)

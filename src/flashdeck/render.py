@@ -64,7 +64,7 @@ class Renderer:
     def __init__(self, fast: bool = True) -> None:
         """`fast=False` always uses the full Markdown instance (the reference the fast paths are tested against)."""
         self._fast = fast and _all_extensions_gated()
-        self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+        self._full: markdown.Markdown | None = None
         self._variants: dict[tuple[frozenset, frozenset], markdown.Markdown] = {}
         self._plans: dict[frozenset, tuple[markdown.Markdown, bool, bool]] = {}
         self._media: dict[str, str] = {}
@@ -76,8 +76,10 @@ class Renderer:
         """Markdown -> sanitised HTML. A lone paragraph loses its `<p>` wrapper."""
         if not text.strip():
             return ""
-        md, audit = self._md, True
-        if self._fast:
+        audit = True
+        if not self._fast:
+            md = self._md
+        else:
             lowered = text.lower()
             present = frozenset(t for t in _ALL_TRIGGERS if t in lowered)
             plan = self._plans.get(present) or self._plan(present)
@@ -97,6 +99,13 @@ class Renderer:
         if m:
             out = m.group(1)
         return out
+
+    @property
+    def _md(self) -> markdown.Markdown:
+        """The full instance (every extension and pattern), made on first use: the fast paths rarely need it."""
+        if self._full is None:
+            self._full = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+        return self._full
 
     def _plan(self, present: frozenset) -> tuple[markdown.Markdown, bool, bool]:
         """For a field holding the trigger strings `present`: its Markdown instance, whether it
