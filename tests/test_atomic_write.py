@@ -147,3 +147,33 @@ def test_ids_write_that_fails_to_rename_leaves_the_source_untouched(tmp_path, mo
         main(["ids", str(cards), "--write"])
     assert (cards / "renal.md").read_bytes() == IDS_BEFORE
     assert sorted(p.name for p in cards.iterdir()) == ["renal.md"]
+
+
+def test_failure_in_second_package_leaves_first_package_and_lock_unchanged(tmp_path, monkeypatch):
+    """All packages and the lock change together: a failing second .apkg must not leave the first one new."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "a.md").write_text(CARD.replace("mg-normal", "a-1").replace("EXPLANATION", "One."), encoding="utf-8")
+    (cards / "b.md").write_text(CARD.replace("mg-normal", "b-1").replace("EXPLANATION", "One."), encoding="utf-8")
+    out = tmp_path / "dist"
+    build(cards, out)
+    old_a, old_b = (out / "a.apkg").read_bytes(), (out / "b.apkg").read_bytes()
+    lock = (cards / "flashdeck.lock").read_bytes()
+    for name in ("a", "b"):
+        (cards / f"{name}.md").write_text(CARD.replace("mg-normal", f"{name}-1").replace("EXPLANATION", "Two."), encoding="utf-8")
+    real = flashdeck.api.write_apkg
+    calls = []
+
+    def second_fails(f, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk went away")
+        return real(f, *args)
+
+    monkeypatch.setattr(flashdeck.api, "write_apkg", second_fails)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        build(cards, out, use_cache=False)
+    assert sorted(os.listdir(out)) == ["a.apkg", "b.apkg"]
+    assert (out / "a.apkg").read_bytes() == old_a
+    assert (out / "b.apkg").read_bytes() == old_b
+    assert (cards / "flashdeck.lock").read_bytes() == lock

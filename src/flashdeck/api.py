@@ -21,7 +21,7 @@ from .errors import WARNING, BuildError, Diagnostic, FlashdeckError
 from .model import Card, Note
 from .package import Stamp, write_apkg
 from .validate import empty_packages, validate
-from .write import atomic_write, atomic_write_text
+from .write import atomic_write_all
 
 RETIRED_TAG = "flashdeck::retired"
 
@@ -235,28 +235,35 @@ def build(
         raise BuildError([_as_error(d) for d in lock_warnings])
     report = BuildReport(change=change, warnings=[*loaded.warnings, *lock_warnings], wrote=not dry_run)
     stamps = {e.id: Stamp(e.added, e.changed) for e in new_lock.entries.values()}
+    jobs: list = []
+    total = len(loaded.bundles)
+
+    def package_job(done, notes, retired, media):
+        def produce(f):
+            if progress is not None:
+                progress("write", done, total)
+            write_apkg(f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde)
+
+        return produce
+
     for done, bundle in enumerate(loaded.bundles):
-        if progress is not None:
-            progress("write", done, len(loaded.bundles))
         notes = notes_by_bundle[bundle.name]
         retired = retired_by_bundle.get(bundle.name, [])
         media = {name: path for (card_path, _), (name, path) in loaded.media.items() if card_path in bundle.files}
         target = out_dir / f"{bundle.name}.apkg"
-        if not dry_run:
-            atomic_write(
-                target,
-                lambda f, notes=notes, retired=retired, media=media: write_apkg(
-                    f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde
-                ),
-            )
+        jobs.append((target, package_job(done, notes, retired, media)))
         decks = sorted({n.deck for n in notes})
         report.packages.append(PackageReport(target, decks, len(notes), len(retired)))
-    if progress is not None:
-        progress("write", len(loaded.bundles), len(loaded.bundles))
     if not dry_run:
         new_text = new_lock.dumps()
         if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != new_text:
-            atomic_write_text(lock_path, new_text)
+            data = new_text.encode("utf-8")
+            jobs.append((lock_path, lambda f: f.write(data)))
+        # All packages and the lock change together or not at all: a failure in
+        # the second package must not leave the first one new and the lock old.
+        atomic_write_all(jobs)
+    if progress is not None:
+        progress("write", total, total)
     return report
 
 

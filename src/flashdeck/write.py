@@ -37,5 +37,37 @@ def atomic_write(target: Path, produce: Callable[[BinaryIO], T]) -> T:
     return result
 
 
+def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> None:
+    """Write several files so that either all of them change or none does.
+
+    Every file is first produced completely as a temp file beside its target;
+    only when all succeeded are they renamed into place, one quick rename each.
+    A failure or Ctrl-C while producing leaves every old file byte-identical
+    and removes every temp file.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, produce in jobs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "wb") as f:
+                produce(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+        while staged:
+            tmp, target = staged[0]
+            os.replace(tmp, target)
+            staged.pop(0)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+
+
 def atomic_write_text(target: Path, text: str) -> None:
     atomic_write(target, lambda f: f.write(text.encode("utf-8")))
