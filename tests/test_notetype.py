@@ -82,7 +82,7 @@ def test_base_font_is_at_least_16px_in_a_system_font_stack():
 
 
 def test_correct_option_is_styled_only_on_the_back():
-    for selectors, decls in rules(notetype.CSS):
+    for selectors, _decls in rules(notetype.CSS):
         for sel in selectors:
             if "fd-correct" in sel:
                 assert sel.startswith(".fd-back "), f"'{sel}' would mark the answer on the front"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 
+from conftest import FIXTURES
+
 from flashdeck.cli import main
 from flashdeck.preview import fill
-
-from conftest import FIXTURES
 
 
 def test_fill_shows_a_section_only_when_its_field_has_content():

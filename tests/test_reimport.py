@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ankiutil import import_apkg, new_collection, notes_by_id
 
+from ankiutil import import_apkg, new_collection, notes_by_id
 from flashdeck import api, notetype
 
 T0 = 1_700_000_000  # first release (2023-11-14)
