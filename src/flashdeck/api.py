@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -44,6 +46,10 @@ class Loaded:
     """Bundle name -> its cards rendered, in source order (None: not rendered yet)."""
     render_warnings: list[Diagnostic] = field(default_factory=list)
     """What the sanitizer removed while rendering `notes`."""
+    cache: Cache | None = None
+    """The build cache these sources were read through (a build also keeps the package's deflated chunks in it)."""
+    derived: dict[str, tuple[dict[str, str], str, int]] = field(default_factory=dict)
+    """Card id -> its lock field hashes, GUID and checksum, computed when it was rendered."""
 
 
 @dataclass(slots=True)
@@ -79,6 +85,7 @@ def _collect(
     use_cache: bool = True,
     write_cache: bool = True,
     slim: bool = False,
+    prune: bool = True,
 ) -> tuple[Loaded, list[Diagnostic]]:
     """Parse, validate and render everything; return what was found and every problem, raising nothing.
 
@@ -100,7 +107,8 @@ def _collect(
             progress("read", done, len(jobs))
 
     results = iter(batch.process(jobs, cards_dir, cache, advance, slim=slim))
-    cache.prune()
+    if prune:  # else the caller prunes once it has used the cache too
+        cache.prune()
     if progress is not None:
         progress("cached", cache.hits, len(jobs))
     diags: list[Diagnostic] = []
@@ -109,6 +117,7 @@ def _collect(
     notes: dict[str, list[Note]] = {}
     media: dict[tuple[Path, str], tuple[str, Path]] = {}
     render_warnings: list[Diagnostic] = []
+    derived: dict[str, tuple[dict[str, str], str, int]] = {}
     for bundle in bundles:
         found: list[Card] = []
         rendered: list[Note] = []
@@ -119,6 +128,8 @@ def _collect(
             rendered.extend(result.notes)
             media_diags.extend(result.media_diagnostics)
             render_warnings.extend(result.render_diagnostics)
+            if len(result.derived) == len(result.notes):
+                derived.update(zip([n.id for n in result.notes], result.derived))
             for ref, value in result.media.items():
                 media[(result.path, ref)] = value
         cards[bundle.name] = found
@@ -129,7 +140,7 @@ def _collect(
     diags.extend(media_diags)
     if not all_cards and not any(d.is_error for d in diags):
         diags.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
-    return Loaded(cards_dir, bundles, cards, media, [], notes, render_warnings), diags
+    return Loaded(cards_dir, bundles, cards, media, [], notes, render_warnings, cache, derived), diags
 
 
 def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
@@ -145,9 +156,10 @@ def _checked(
     use_cache: bool = True,
     write_cache: bool = True,
     slim: bool = False,
+    prune: bool = True,
 ) -> tuple[Loaded, dict[str, list[Note]]]:
     """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
-    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim)
+    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim, prune)
     notes = render_notes(loaded, diags)
     _raise_problems(diags, strict)
     loaded.warnings = diags
@@ -158,6 +170,29 @@ def _as_error(d: Diagnostic) -> Diagnostic:
     return Diagnostic(d.path, d.line, d.message, "error", d.column)
 
 
+def _gc_paused(fn):
+    """Run `fn` with Python's cycle collector paused (restored after).
+
+    A build makes millions of small acyclic objects (cards, notes, lock
+    entries) that reference counting frees; the collector only re-scans them,
+    again and again as they pile up: a tenth of a rebuild of 10,000 cards.
+    Render workers turn it back on (batch.py).
+    """
+
+    @functools.wraps(fn)
+    def paused(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return paused
+
+
+@_gc_paused
 def check(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True) -> Loaded:
     """Validate (and render, so unsafe HTML is reported) without writing anything; a build's cache is read."""
     return _checked(cards_dir, strict, progress, use_cache, write_cache=False)[0]
@@ -204,6 +239,7 @@ def build_time() -> int:
     return sde if sde is not None else int(time.time())
 
 
+@_gc_paused
 def build(
     cards_dir: Path,
     out_dir: Path,
@@ -222,13 +258,16 @@ def build(
     parses and renders every file anew (the cache is described in cache.py).
     """
     cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True)
+    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True, prune=dry_run)
+    cache = loaded.cache if not dry_run else None
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
     lock_path = cards_dir / lockmod.LOCK_NAME
     old_lock = lockmod.read_lock(lock_path)
     packages = {n.id: name for name, notes in notes_by_bundle.items() for n in notes}
     sde = source_date_epoch()
-    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time(), packages)
+    known = {cid: d[0] for cid, d in loaded.derived.items()}
+    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time(), packages, known)
+    guids = {cid: d[1:] for cid, d in loaded.derived.items()}
     retired_by_bundle, unshipped = _place_retired(new_lock, notes_by_bundle, lock_path)
     lock_warnings = [*change.warnings, *unshipped]
     if strict and lock_warnings:
@@ -242,7 +281,7 @@ def build(
         def produce(f):
             if progress is not None:
                 progress("write", done, total)
-            write_apkg(f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde)
+            write_apkg(f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde, cache, guids)
 
         return produce
 
@@ -262,6 +301,8 @@ def build(
         # All packages and the lock change together or not at all: a failure in
         # the second package must not leave the first one new and the lock old.
         atomic_write_all(jobs)
+        if cache is not None:
+            cache.prune()
     if progress is not None:
         progress("write", total, total)
     return report

@@ -10,6 +10,7 @@ depends on how the work was spread.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import sys
@@ -55,6 +56,8 @@ class FileResult:
     """Indexes of the cards that reference images: the only ones whose media is checked again on a cache hit."""
     key: str | None = None
     """The cache key this result was stored under (None: not cacheable)."""
+    derived: list[tuple[dict[str, str], str, int]] = field(default_factory=list)
+    """Per note: its lock field hashes, GUID and checksum, so a warm build need not compute them again."""
 
 
 def process(
@@ -101,7 +104,7 @@ def process(
     n = _worker_count(workers, sum(size for *_, size in todo), len(todo))
     args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
     if n > 1:
-        with ProcessPoolExecutor(max_workers=n, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=_context(), initializer=gc.enable) as pool:
             done = pool.map(_work_remote, args, chunksize=max(1, len(args) // (n * 8)))
             for (i, *_), data in zip(todo, done):
                 result = loads(data)
@@ -251,4 +254,8 @@ def _render(result: FileResult, rel: str) -> None:
     names = {ref: name for ref, (name, _) in result.media.items()}
     result.notes = [renderer.note(card, rel, notetype.FIELDS, names) for card in result.cards]
     result.render_diagnostics = renderer.diagnostics
+    from .lock import field_hashes
+    from .package import checksum, guid
+
+    result.derived = [(field_hashes(n, notetype.FIELDS), guid(n.id), checksum(n)) for n in result.notes]
     renderer.diagnostics = []

@@ -175,6 +175,7 @@ def update(
     notetype_hash: str,
     now: int,
     packages: dict[str, str] | None = None,
+    known: dict[str, dict[str, str]] | None = None,
 ) -> tuple[Lock, Change]:
     """A new lock for the live `notes` built at `now`, and the change against `lock`.
 
@@ -183,6 +184,8 @@ def update(
     lock, so a changed card is always newer than the copy a learner imported
     before (even with a SOURCE_DATE_EPOCH older than the last build). Unchanged
     cards keep their time, so they never overwrite what a learner edited.
+    `known` maps card ids to their `field_hashes` when already computed (a warm
+    build keeps them in its cache).
     """
     packages = packages or {}
     stamp = max(now, lock.latest + 1)
@@ -193,8 +196,11 @@ def update(
     moved: list[tuple[str, str, str]] = []
     warnings: list[Diagnostic] = []
     unchanged = 0
+    known = known or {}
     for note in notes:
-        hashes = field_hashes(note, field_names)
+        hashes = known.get(note.id)
+        if hashes is None:
+            hashes = field_hashes(note, field_names)
         old = lock.entries.get(note.id)
         keep = {"title": note.title, "deck": note.deck, "package": packages.get(note.id, old.package if old else "")}
         if old is None:

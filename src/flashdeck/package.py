@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,107 @@ def compress_level(size: int) -> int:
 
     Measured on 10,000 notes (15 MB of collection): level 6 takes 0.34 s for
     0.176x genanki's stored size, level 5 0.22 s for 0.181x, level 4 0.14 s
-    for 0.199x. A rebuild pays this in full, so big decks trade 3% of size
-    for a third of the time.
+    for 0.199x. A big collection is deflated in parallel (`ParallelDeflate`)
+    at level 6; this level is for the other entries.
     """
     return 6 if size <= BIG_ENTRY else 5
+
+
+CHUNK = 1 << 20
+"""Bytes of the collection each thread deflates at a time (see `ParallelDeflate`)."""
+PARALLEL_DEFLATE_MIN = 2 * CHUNK
+PARALLEL_LEVEL = 6
+
+
+class ParallelDeflate:
+    """A zlib-compatible compressor (`compress`, `flush`) that deflates 1 MiB chunks on several threads.
+
+    The way pigz does it: each chunk is a raw deflate stream primed with the
+    32 KiB before it and ended with a sync flush (the last with a finish), so the
+    chunks concatenate into one valid stream. zlib releases the GIL, so 2 cores
+    deflate a 15 MB collection in half the time, at level 6 (0.18x genanki's
+    size) instead of the 5 a single thread could afford. Chunk borders depend
+    only on the offset, so the bytes never depend on the number of threads.
+    """
+
+    def __init__(self, level: int = PARALLEL_LEVEL, threads: int | None = None, store=None) -> None:
+        self.level = level
+        self.threads = max(1, threads if threads is not None else _cpus())
+        self.store = store
+        """A build cache (cache.Cache) or None: a chunk deflated before is taken from it.
+
+        A one-card edit changes 3 of the 15 chunks of 10,000 notes' collection
+        (the header page, the note's page, the deck list page), so a rebuild
+        deflates 3 chunks instead of 15. Same input, same output: the bytes are
+        the same as deflating anew."""
+        self._pending = bytearray()
+        self._prev = b""
+        self._running: list = []
+
+    def compress(self, data: bytes) -> bytes:
+        self._pending += data
+        out = []
+        while len(self._pending) >= CHUNK:
+            chunk = bytes(self._pending[:CHUNK])
+            del self._pending[:CHUNK]
+            out.append(self._start(chunk, last=False))
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        out = [self._start(bytes(self._pending), last=True)]
+        self._pending = bytearray()
+        while self._running:
+            out.append(self._finish_oldest())
+        return b"".join(out)
+
+    def _start(self, chunk: bytes, last: bool) -> bytes:
+        """Start deflating `chunk`; return what finished while keeping at most `threads` at work."""
+        import threading
+
+        slot: list = []
+        dictionary, self._prev = self._prev, chunk[-32768:]
+
+        def work() -> None:
+            k = None
+            if self.store is not None and chunk:  # (an empty last chunk is 2 bytes: not worth a file)
+                k = self._key(dictionary, chunk, last)
+                hit = self.store.get(k)
+                if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], bytes) and zlib.crc32(hit[0]) == hit[1]:
+                    slot.append(hit[0])
+                    return
+            co = zlib.compressobj(self.level, zlib.DEFLATED, -15, zdict=dictionary) if dictionary else zlib.compressobj(self.level, zlib.DEFLATED, -15)
+            out = co.compress(chunk) + co.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+            if k is not None:
+                self.store.put(k, (out, zlib.crc32(out)))
+            slot.append(out)
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        self._running.append((thread, slot))
+        return self._finish_oldest() if len(self._running) > self.threads else b""
+
+    def _key(self, dictionary: bytes, chunk: bytes, last: bool) -> str:
+        from .cache import context
+
+        h = hashlib.sha256(context() + b"deflate\0" + zlib.ZLIB_RUNTIME_VERSION.encode() + bytes([self.level, last]))
+        h.update(len(dictionary).to_bytes(4, "big"))
+        h.update(dictionary)
+        h.update(chunk)
+        return "z" + h.hexdigest()[1:]
+
+    def _finish_oldest(self) -> bytes:
+        thread, slot = self._running.pop(0)
+        thread.join()
+        if not slot:
+            raise RuntimeError("deflating a chunk of the collection failed")
+        return slot[0]
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +153,11 @@ class Stamp:
 
     added: int
     changed: int
+
+
+def checksum(note: Note) -> int:
+    """Anki's `csum` of a note: the first 8 hex digits of the SHA-1 of its first field without HTML."""
+    return int(hashlib.sha1(_strip_html(note.fields[0]).encode("utf-8")).hexdigest()[:8], 16)
 
 
 def guid(card_id: str) -> str:
@@ -91,20 +194,24 @@ def write_apkg(
     model_mod: int,
     media: dict[str, Path] | None = None,
     timestamp: int | None = None,
+    cache=None,
+    known: dict[str, tuple[str, int]] | None = None,
 ) -> int:
     """Write an .apkg holding `notes` to the open binary file `out`; return the note count.
 
     `stamps[note.id]` gives each note's added/changed time; `model_mod` is when
     the note type last changed; `timestamp` (default: newest stamp) dates the zip
     entries and the collection, so the same input gives the same bytes.
+    `cache` (a cache.Cache) keeps the collection's deflated chunks for the next build;
+    `known` maps card ids to their (GUID, checksum) when already computed (kept in the cache).
     """
     media = media or {}
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
         db_path = os.path.join(tmp, "collection.anki2")
-        count, newest = _write_collection(db_path, notes, stamps, model_mod)
+        count, newest = _write_collection(db_path, notes, stamps, model_mod, known or {})
         when = max(timestamp if timestamp is not None else newest, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, "collection.anki2", Path(db_path), when)
+            _add(zf, "collection.anki2", Path(db_path), when, cache)
             names = sorted(media)
             _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode(), when)
             for i, name in enumerate(names):
@@ -112,7 +219,7 @@ def write_apkg(
     return count
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int) -> None:
+def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, cache=None) -> None:
     """Add an entry from bytes, or streamed from a file (the collection of 100,000 notes is 150 MB)."""
     import time
 
@@ -130,10 +237,16 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int) -> None:
     if hasattr(info, "compress_level"):
         info.compress_level = info._compresslevel
     with open(data, "rb") as src, zf.open(info, "w") as dest:
-        shutil.copyfileobj(src, dest, 1 << 20)
+        # zipfile's writer feeds every block through `_compressor` (CPython 3.8-3.13):
+        # a big collection goes through ParallelDeflate instead of one zlib stream.
+        if info.file_size >= PARALLEL_DEFLATE_MIN and getattr(dest, "_compressor", None) is not None:
+            dest._compressor = ParallelDeflate(store=cache)
+        shutil.copyfileobj(src, dest, CHUNK)
 
 
-def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Stamp], model_mod: int) -> tuple[int, int]:
+def _write_collection(
+    db_path: str, notes: Iterable[Note], stamps: dict[str, Stamp], model_mod: int, known: dict[str, tuple[str, int]]
+) -> tuple[int, int]:
     conn = sqlite3.connect(db_path)
     try:
         cur = conn.cursor()
@@ -159,8 +272,9 @@ def _write_collection(db_path: str, notes: Iterable[Note], stamps: dict[str, Sta
             for note in notes:
                 changed = stamps[note.id].changed
                 tags = " " + " ".join(note.tags) + " " if note.tags else ""
-                csum = int(hashlib.sha1(_strip_html(note.fields[0]).encode("utf-8")).hexdigest()[:8], 16)
-                yield (nids[note.id], guid(note.id), model_id, changed, -1, tags, "\x1f".join(note.fields), note.fields[sort_field], csum, 0, "")
+                gc = known.get(note.id)
+                note_guid, csum = gc if gc is not None else (guid(note.id), checksum(note))
+                yield (nids[note.id], note_guid, model_id, changed, -1, tags, "\x1f".join(note.fields), note.fields[sort_field], csum, 0, "")
 
         def card_rows():
             for position, note in enumerate(notes, start=1):
