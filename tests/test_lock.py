@@ -248,3 +248,45 @@ def test_reused_retired_id_is_a_warning_and_fails_strict_builds(cards, tmp_path,
     assert err.splitlines()[1:] == ["0 errors, 1 warning"]
     assert err.startswith(f"{electrolytes}:{line}: warning: card 'mg-k': this id belonged to a card retired on 2023-11-15")
     assert "a retired card is back" in out and "  revived  mg-k" in out
+
+
+def test_lock_line_is_exactly_what_json_writes_even_for_odd_titles(tmp_path):
+    """The lock writes its lines by hand for speed: they must stay byte-for-byte json.dumps (no diff churn)."""
+    title = 'Mg²⁺ "low" \\ tab\there\u2028 \x01 🧲'
+    entry = Entry("c/1", 1700000000, 1700000500, {"tags": "t0", "Answer": "a1", "Question": "q2"}, title, "Renal::Mg ≥ 2", 1700000600, "renal")
+    lock = Lock("nt", 5, {"c/1": entry})
+    expected = json.dumps(
+        {"id": "c/1", "added": 1700000000, "changed": 1700000500, "retired": 1700000600, "deck": "Renal::Mg ≥ 2",
+         "package": "renal", "title": title, "fields": {"Answer": "a1", "Question": "q2", "tags": "t0"}},
+        ensure_ascii=False,
+    )
+    assert lock.dumps().split("\n")[2] == expected
+    (tmp_path / "flashdeck.lock").write_text(lock.dumps(), encoding="utf-8")
+    assert read_lock(tmp_path / "flashdeck.lock") == lock
+
+
+def test_lock_with_comments_blank_lines_and_an_older_entry_shape_reads_back(tmp_path):
+    path = tmp_path / "flashdeck.lock"
+    path.write_text(
+        "# flashdeck lock file\n\n"
+        '{"flashdeck_lock": 1, "notetype": {"hash": "nt", "changed": 3}}\n'
+        '{"id": "b", "added": 1, "changed": 2, "fields": {"Question": "q"}}\n'
+        "# a comment someone added\n"
+        '{"changed": 4, "id": "a", "added": 1, "deck": "D", "fields": {"tags": "t", "Answer": 7}}\n',
+        encoding="utf-8",
+    )
+    lock = read_lock(path)
+    assert (lock.notetype_hash, lock.notetype_changed) == ("nt", 3)
+    assert lock.entries == {
+        "b": Entry("b", 1, 2, {"Question": "q"}),
+        "a": Entry("a", 1, 4, {"tags": "t", "Answer": "7"}, deck="D"),
+    }
+
+
+def test_card_listed_twice_in_the_lock_names_the_second_line(tmp_path):
+    path = tmp_path / "flashdeck.lock"
+    line = '{"id": "a", "added": 1, "changed": 2, "fields": {}}\n'
+    path.write_text('{"flashdeck_lock": 1, "notetype": {"hash": "x", "changed": 1}}\n' + line + line, encoding="utf-8")
+    with pytest.raises(CardError) as err:
+        read_lock(path)
+    assert str(err.value) == f"{path}:3: error: lock file lists card 'a' twice; restore it from version control"

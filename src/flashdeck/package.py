@@ -26,10 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-
 from . import notetype
 from .model import Note
 
@@ -162,7 +158,22 @@ def checksum(note: Note) -> int:
 
 def guid(card_id: str) -> str:
     """The note GUID: from the card id alone, never from its text, so edits keep history."""
-    return genanki.guid_for(GUID_NAMESPACE, card_id)
+    # genanki.guid_for(GUID_NAMESPACE, card_id), spelled out: importing genanki
+    # costs more than the rest of a one-card rebuild's packaging. The first 8
+    # bytes of SHA-256 of "flashdeck__<id>" in Anki's base 91, most significant
+    # digit first; tests/test_guid.py checks it against genanki.
+    n = int.from_bytes(hashlib.sha256(f"{GUID_NAMESPACE}__{card_id}".encode("utf-8")).digest()[:8], "big")
+    digits = []
+    while n > 0:
+        n, d = divmod(n, 91)
+        digits.append(_BASE91[d])
+    return "".join(reversed(digits))
+
+
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
+"""genanki's (and Anki's) base-91 alphabet for GUIDs."""
 
 
 def deck_id(name: str) -> int:
@@ -175,7 +186,46 @@ def deck_id(name: str) -> int:
     return (1 << 52) + (h & ((1 << 52) - 1))
 
 
+def _genanki_facts(cache=None) -> dict:
+    """What a package takes from genanki: the collection schema and first row, the note type's and a deck's JSON.
+
+    Importing genanki (and its YAML, Mustache and asyncio imports) costs a
+    tenth of a rebuild of 10,000 cards whose GUIDs come from the cache, so the
+    facts are kept in the build cache too (its key covers genanki's version).
+    The JSON is made with mod/did/id 0 and a blank name, filled in per package.
+    """
+    from .cache import context
+
+    what = f"{notetype.fingerprint()}\0{notetype.MODEL_ID}\0{notetype.SORT_FIELD}\0"
+    k = "g" + hashlib.sha256(context() + b"genanki-facts\0" + what.encode("utf-8")).hexdigest()[1:]
+    hit = _FACTS.get(k)
+    if hit is not None:  # kept from an earlier build in this process (build --watch)
+        if cache is not None:
+            cache.used.add(k)
+            if cache.writable and not (cache.folder / k).exists():  # another cards folder
+                cache.put(k, hit)
+        return hit
+    hit = cache.get(k) if cache is not None else None
+    if isinstance(hit, dict) and set(hit) == {"schema", "col", "model", "deck"}:
+        _FACTS[k] = hit
+        return hit
+    import genanki
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
+
+    facts = {"schema": APKG_SCHEMA, "col": APKG_COL, "model": _model(0, 0), "deck": genanki.Deck(0, "").to_json()}
+    if cache is not None:
+        cache.put(k, facts)
+    _FACTS[k] = facts
+    return facts
+
+
+_FACTS: dict[str, dict] = {}
+
+
 def _model(model_mod: int, first_deck: int) -> dict:
+    import genanki
+
     model = genanki.Model(
         notetype.MODEL_ID,
         notetype.NAME,
@@ -208,7 +258,7 @@ def write_apkg(
     media = media or {}
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
         db_path = os.path.join(tmp, "collection.anki2")
-        count, newest = _write_collection(db_path, notes, stamps, model_mod, known or {})
+        count, newest = _write_collection(db_path, notes, stamps, model_mod, known or {}, _genanki_facts(cache))
         when = max(timestamp if timestamp is not None else newest, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "collection.anki2", Path(db_path), when, cache)
@@ -245,7 +295,12 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, cache=No
 
 
 def _write_collection(
-    db_path: str, notes: Iterable[Note], stamps: dict[str, Stamp], model_mod: int, known: dict[str, tuple[str, int]]
+    db_path: str,
+    notes: Iterable[Note],
+    stamps: dict[str, Stamp],
+    model_mod: int,
+    known: dict[str, tuple[str, int]],
+    facts: dict,
 ) -> tuple[int, int]:
     conn = sqlite3.connect(db_path)
     try:
@@ -257,8 +312,8 @@ def _write_collection(
         cur.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         cur.execute("PRAGMA journal_mode = OFF")
         cur.execute("PRAGMA synchronous = OFF")
-        cur.executescript(APKG_SCHEMA)
-        cur.executescript(APKG_COL)
+        cur.executescript(facts["schema"])
+        cur.executescript(facts["col"])
         decks: dict[str, int] = {}
         notes = notes if isinstance(notes, list) else list(notes)
         nids = _note_ids(notes, stamps)
@@ -288,11 +343,9 @@ def _write_collection(
         cur.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows())
         deck_json = json.loads(cur.execute("SELECT decks FROM col").fetchone()[0])
         for name, did in sorted(decks.items()):
-            d = genanki.Deck(did, name).to_json()
-            d["mod"] = model_mod
-            deck_json[str(did)] = d
+            deck_json[str(did)] = dict(facts["deck"], id=did, name=name, mod=model_mod)
         first = min(decks.values()) if decks else 1
-        models = {str(notetype.MODEL_ID): _model(model_mod, first)}
+        models = {str(notetype.MODEL_ID): dict(facts["model"], mod=model_mod, did=first)}
         cur.execute("UPDATE col SET decks = ?, models = ?, mod = ?", (json.dumps(deck_json), json.dumps(models), newest * 1000))
         conn.commit()
     finally:
