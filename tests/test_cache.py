@@ -269,3 +269,35 @@ def test_big_decks_build_the_same_without_keeping_card_markdown(cards, tmp_path,
     with pytest.raises(api.BuildError) as err:
         api.build(cards, tmp_path / "slim")
     assert f"card id 'alpha-1' of 'Site of magnesium reabsorption' is already used by 'Site of magnesium reabsorption' at {cards / 'alpha.md'}:4" in str(err.value)
+
+
+def _edit_alpha(cards: Path) -> None:
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("About *70%* of it", "About *two thirds* of it"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("child", ["answers", "fails"])
+def test_changed_file_rendered_in_a_forked_process_gives_the_cold_build(cards, tmp_path, monkeypatch, child):
+    """Big decks render the edited files in a child while loading the others' entries; its result is the same.
+
+    When the child fails, the files are rendered in this process instead.
+    """
+    monkeypatch.setattr(batch, "AHEAD_MIN_CACHED_BYTES", 0)
+    forked = []
+    real = batch._render_ahead
+
+    def spy(*args):
+        ahead = real(*args)
+        forked.append(ahead is not None and sorted(args[0][i].path.name for i in ahead.indexes))
+        return ahead
+
+    monkeypatch.setattr(batch, "_render_ahead", spy)
+    if child == "fails":
+        monkeypatch.setattr(batch, "dumps", lambda value: 1 / 0)  # only the child pickles its answer with batch.dumps
+    api.build(cards, tmp_path / "dist")
+    _edit_alpha(cards)
+    api.build(cards, tmp_path / "dist")
+    assert forked == [False, ["alpha.md"]]  # the first build has no entries to load
+    warm = packages(tmp_path / "dist")
+    assert "About <em>two thirds</em> of it" in fields(tmp_path / "dist" / "alpha.apkg")["alpha-1"][4]
+    assert warm == cold(cards, tmp_path / "cold")

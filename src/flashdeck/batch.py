@@ -85,22 +85,38 @@ def process(
         keys.append((key(data, job.path, job.rel, job.deck), len(data)))
     slim = slim and sum(size for _, size in keys) >= SLIM_MIN_BYTES
     todo: list[tuple[int, Job, str | None, int]] = []
-    for i, (job, (k, size)) in enumerate(zip(jobs, keys)):
-        hit = None
-        if k is not None:
-            hit = _MEMO.get(k) if cache.enabled else None
-            if hit is not None:
-                cache.used.add(k)
-                cache.hits += 1
-            else:
-                hit = cache.get(k)
-        result = _refresh(hit, cards_dir) if hit is not None else None
-        if result is None:
-            todo.append((i, job, k, size))
-            continue
+    ahead = _render_ahead(jobs, keys, cards_dir, cache, workers)
+    ahead_done: dict[int, FileResult] = {}
+    try:
+        for i, (job, (k, size)) in enumerate(zip(jobs, keys)):
+            hit = None
+            if ahead is not None and i in ahead.indexes:
+                todo.append((i, job, k, size))
+                continue
+            if k is not None:
+                hit = _MEMO.get(k) if cache.enabled else None
+                if hit is not None:
+                    cache.used.add(k)
+                    cache.hits += 1
+                else:
+                    hit = cache.get(k)
+            result = _refresh(hit, cards_dir) if hit is not None else None
+            if result is None:
+                todo.append((i, job, k, size))
+                continue
+            results[i] = _slimmed(result) if slim else result
+            if progress:
+                progress(len(result.cards))
+    finally:
+        if ahead is not None:
+            ahead_done = ahead.collect()
+    for i, result in ahead_done.items():
         results[i] = _slimmed(result) if slim else result
         if progress:
             progress(len(result.cards))
+    for k in (k for i, _, k, _ in todo if i in ahead_done and k is not None):
+        cache.used.add(k)
+    todo = [t for t in todo if t[0] not in ahead_done]
     n = _worker_count(workers, sum(size for *_, size in todo), len(todo))
     args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
     if n > 1:
@@ -123,6 +139,74 @@ def process(
     if cache.enabled and REMEMBER and not slim:
         _remember(jobs, results)
     return results  # type: ignore[return-value]
+
+
+AHEAD_MIN_CACHED_BYTES = 1 * 2**20
+"""Sources (about 700 cards) whose cache entries must be loaded before rendering the rest in a forked process pays."""
+
+
+class _Ahead:
+    """A forked process rendering the changed files while this one loads the cache entries of the others.
+
+    A one-card edit of 10,000 cards renders one file (importing Markdown and
+    rendering take 0.1 s) and loads 199 entries (0.1 s): on two cores both
+    happen at once. The child sends its results back pickled (cache.dumps);
+    if anything goes wrong there, `collect` returns nothing and the files are
+    rendered here as usual.
+    """
+
+    def __init__(self, indexes: set[int], pid: int, fd: int) -> None:
+        self.indexes = indexes
+        self.pid = pid
+        self.fd = fd
+
+    def collect(self) -> dict[int, FileResult]:
+        try:
+            with os.fdopen(self.fd, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b""
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 or not data:
+            return {}
+        try:
+            results = loads(data)
+        except Exception:  # noqa: BLE001 - a broken answer means "render here"
+            return {}
+        if not isinstance(results, list) or len(results) != len(self.indexes):
+            return {}
+        return dict(zip(sorted(self.indexes), results))
+
+
+def _render_ahead(jobs: list[Job], keys: list[tuple[str | None, int]], cards_dir: Path, cache: Cache, workers: int | None) -> _Ahead | None:
+    """Fork a process rendering the files without a cache entry, when there are few of them and many entries to load."""
+    if not cache.enabled or workers is not None or not hasattr(os, "fork") or sys.platform == "darwin":
+        return None
+    absent, cached = [], 0
+    for i, (k, size) in enumerate(keys):
+        if k is not None and (k in _MEMO or os.path.exists(os.path.join(cache.folder, k))):
+            cached += size
+        else:
+            absent.append(i)
+    missing = sum(keys[i][1] for i in absent)
+    if not absent or not cached or cached < AHEAD_MIN_CACHED_BYTES or missing >= PARALLEL_MIN_BYTES or not _single_threaded():
+        return None
+    args = [(jobs[i], str(cards_dir), keys[i][0], str(cache.folder.parent) if cache.writable else None) for i in absent]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, answer, leave without running any exit handler
+        code = 1
+        try:
+            os.close(r)
+            data = dumps([_work(a) for a in args])
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    cache.misses += len(absent)
+    return _Ahead(set(absent), pid, r)
 
 
 SLIM_MIN_BYTES = 16 * 2**20
