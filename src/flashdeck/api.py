@@ -21,7 +21,7 @@ from .cache import Cache
 from .discover import Bundle, default_deck_name, discover, relpath
 from .errors import WARNING, BuildError, Diagnostic, FlashdeckError
 from .model import Card, Note
-from .package import Stamp, write_apkg
+from .package import write_apkg
 from .validate import empty_packages, validate
 from .write import atomic_write_all
 
@@ -273,7 +273,7 @@ def build(
     if strict and lock_warnings:
         raise BuildError([_as_error(d) for d in lock_warnings])
     report = BuildReport(change=change, warnings=[*loaded.warnings, *lock_warnings], wrote=not dry_run)
-    stamps = {e.id: Stamp(e.added, e.changed) for e in new_lock.entries.values()}
+    stamps = new_lock.entries  # each entry has the `added` and `changed` of a package.Stamp
     jobs: list = []
     total = len(loaded.bundles)
 

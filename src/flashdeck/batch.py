@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +72,7 @@ def process(
     without their Markdown (see `_slimmed`): a build past validation needs
     only the notes, and 100,000 cards' Markdown is 150 MB.
     """
+    mediamod.forget()
     results: list[FileResult | None] = [None] * len(jobs)
     keys: list[tuple[str | None, int]] = []
     for job in jobs:
@@ -120,6 +119,8 @@ def process(
     n = _worker_count(workers, sum(size for *_, size in todo), len(todo))
     args = [(job, str(cards_dir), k, str(cache.folder.parent) if cache.writable else None) for _, job, k, _ in todo]
     if n > 1:
+        from concurrent.futures import ProcessPoolExecutor  # here: a rebuild need not import it
+
         with ProcessPoolExecutor(max_workers=n, mp_context=_context(), initializer=gc.enable) as pool:
             done = pool.map(_work_remote, args, chunksize=max(1, len(args) // (n * 8)))
             for (i, *_), data in zip(todo, done):
@@ -249,6 +250,8 @@ def _worker_count(requested: int | None, size: int, files: int) -> int:
 
 def _context():
     """fork where it is safe (no other threads): workers start in milliseconds with everything imported."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and (sys.version_info < (3, 12) or _single_threaded()):
         return multiprocessing.get_context("fork")

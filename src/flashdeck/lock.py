@@ -271,7 +271,7 @@ def update(
         if old.retired is not None:
             revived.append(note.id)
             entries[note.id] = replace(old, changed=stamp, fields=hashes, retired=None, **keep)
-        elif names := _changed_fields(old.fields, hashes, field_names):
+        elif old.fields != hashes and (names := _changed_fields(old.fields, hashes, field_names)):
             changed.append((note.id, names))
             entries[note.id] = replace(old, changed=stamp, fields=hashes, **keep)
         else:

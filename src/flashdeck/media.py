@@ -87,25 +87,47 @@ def packaged_name(path: Path) -> str:
     return f"fd-{digest}{path.suffix.lower()}"
 
 
+_SEEN: dict[tuple[str, str], tuple[Path, str | None]] = {}
+"""(folder, ref) -> (resolved file, its packaged name or None when not a file), during one build."""
+_ROOTS: dict[Path, Path] = {}
+
+
+def forget() -> None:
+    """Start a new build: images are read again (one image shown by 200 cards is read once per build, not 200 times)."""
+    _SEEN.clear()
+    _ROOTS.clear()
+
+
+def _look(folder: Path, ref: str) -> tuple[Path, str | None]:
+    k = (str(folder), ref)
+    seen = _SEEN.get(k)
+    if seen is None:
+        target = (folder / ref).resolve()
+        seen = _SEEN[k] = (target, packaged_name(target) if target.is_file() else None)
+    return seen
+
+
 def collect(card: Card, cards_dir: Path) -> tuple[dict[str, tuple[str, Path]], list[Diagnostic]]:
     """For one card: {ref as written: (packaged name, file)} and the problems found."""
     found: dict[str, tuple[str, Path]] = {}
     diags = []
-    root = cards_dir.resolve()
+    root = _ROOTS.get(cards_dir)
+    if root is None:
+        root = _ROOTS[cards_dir] = cards_dir.resolve()
     for ref in image_refs(card):
         if ref.ref.startswith("data:image/"):
             continue  # inline image: travels inside the field
         if _REMOTE_RE.match(ref.ref) or ref.ref.startswith("//"):
             diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' is not a local file and would not show offline: save it beside the card file and link it by relative path", ERROR, ref.column))
             continue
-        target = (card.path.parent / ref.ref).resolve()
+        target, name = _look(card.path.parent, ref.ref)
         try:
             target.relative_to(root)
         except ValueError:
             diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' lies outside the cards folder '{cards_dir}': move the image into it and link it by a path that stays inside", ERROR, ref.column))
             continue
-        if not target.is_file():
+        if name is None:
             diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' not found at {card.path.parent / ref.ref}: fix the path (it is relative to {card.path.name}) or add the image there", ERROR, ref.column))
             continue
-        found[ref.ref] = (packaged_name(target), target)
+        found[ref.ref] = (name, target)
     return found, diags
