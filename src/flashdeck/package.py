@@ -117,7 +117,9 @@ class ParallelDeflate:
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         self._running.append((thread, slot))
-        return self._finish_oldest() if len(self._running) > self.threads else b""
+        # Up to 4 chunks a thread in flight: most come from the cache at once,
+        # so a chunk being deflated does not hold up the ones after it.
+        return self._finish_oldest() if len(self._running) > 4 * self.threads else b""
 
     def _key(self, dictionary: bytes, chunk: bytes, last: bool) -> str:
         from .cache import context
