@@ -46,14 +46,17 @@ def compress_level(size: int) -> int:
     return 6 if size <= BIG_ENTRY else 5
 
 
-CHUNK = 1 << 20
-"""Bytes of the collection each thread deflates at a time (see `ParallelDeflate`)."""
+CHUNK = 1 << 18
+"""Bytes of the collection each thread deflates at a time (see `ParallelDeflate`).
+
+256 KiB: a rebuild deflates its few changed chunks in 5 ms each (1 MiB: 21 ms);
+the size is the same within 0.1% (each chunk is primed with the 32 KiB before it)."""
 PARALLEL_DEFLATE_MIN = 2 * CHUNK
 PARALLEL_LEVEL = 6
 
 
 class ParallelDeflate:
-    """A zlib-compatible compressor (`compress`, `flush`) that deflates 1 MiB chunks on several threads.
+    """A zlib-compatible compressor (`compress`, `flush`) that deflates 256 KiB chunks on several threads.
 
     The way pigz does it: each chunk is a raw deflate stream primed with the
     32 KiB before it and ended with a sync flush (the last with a finish), so the
@@ -69,9 +72,9 @@ class ParallelDeflate:
         self.store = store
         """A build cache (cache.Cache) or None: a chunk deflated before is taken from it.
 
-        A one-card edit changes 3 of the 15 chunks of 10,000 notes' collection
+        A one-card edit changes 3 of the 59 chunks of 10,000 notes' collection
         (the header page, the note's page, the deck list page), so a rebuild
-        deflates 3 chunks instead of 15. Same input, same output: the bytes are
+        deflates 3 chunks instead of 59. Same input, same output: the bytes are
         the same as deflating anew."""
         self._pending = bytearray()
         self._prev = b""
@@ -293,7 +296,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, cache=No
         # a big collection goes through ParallelDeflate instead of one zlib stream.
         if info.file_size >= PARALLEL_DEFLATE_MIN and getattr(dest, "_compressor", None) is not None:
             dest._compressor = ParallelDeflate(store=cache)
-        shutil.copyfileobj(src, dest, CHUNK)
+        shutil.copyfileobj(src, dest, 1 << 20)
 
 
 def _write_collection(
