@@ -86,6 +86,7 @@ def _collect(
     write_cache: bool = True,
     slim: bool = False,
     prune: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[Loaded, list[Diagnostic]]:
     """Parse, validate and render everything; return what was found and every problem, raising nothing.
 
@@ -106,7 +107,7 @@ def _collect(
         if progress is not None:
             progress("read", done, len(jobs))
 
-    results = iter(batch.process(jobs, cards_dir, cache, advance, slim=slim))
+    results = iter(batch.process(jobs, cards_dir, cache, advance, slim=slim, meanwhile=meanwhile))
     if prune:  # else the caller prunes once it has used the cache too
         cache.prune()
     if progress is not None:
@@ -157,9 +158,10 @@ def _checked(
     write_cache: bool = True,
     slim: bool = False,
     prune: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[Loaded, dict[str, list[Note]]]:
     """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
-    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim, prune)
+    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim, prune, meanwhile)
     notes = render_notes(loaded, diags)
     _raise_problems(diags, strict)
     loaded.warnings = diags
@@ -258,11 +260,22 @@ def build(
     parses and renders every file anew (the cache is described in cache.py).
     """
     cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True, prune=dry_run)
+    lock_path = cards_dir / lockmod.LOCK_NAME
+    early: list = []
+
+    def read_lock_early() -> None:
+        """Read the lock while a forked process renders the edited files (batch.py); any error is raised later, in turn."""
+        try:
+            early.append(lockmod.read_lock(lock_path))
+        except FlashdeckError as err:
+            early.append(err)
+
+    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True, prune=dry_run, meanwhile=read_lock_early)
     cache = loaded.cache if not dry_run else None
     all_notes = [n for notes in notes_by_bundle.values() for n in notes]
-    lock_path = cards_dir / lockmod.LOCK_NAME
-    old_lock = lockmod.read_lock(lock_path)
+    if early and isinstance(early[0], FlashdeckError):
+        raise early[0]
+    old_lock = early[0] if early else lockmod.read_lock(lock_path)
     packages = {n.id: name for name, notes in notes_by_bundle.items() for n in notes}
     sde = source_date_epoch()
     known = {cid: d[0] for cid, d in loaded.derived.items()}

@@ -65,12 +65,14 @@ def process(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     slim: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[FileResult]:
     """A `FileResult` per job, in job order. `progress(n)` is called with the cards each finished file holds.
 
     With `slim`, big decks (SLIM_MIN_BYTES of sources) get their cards back
     without their Markdown (see `_slimmed`): a build past validation needs
-    only the notes, and 100,000 cards' Markdown is 150 MB.
+    only the notes, and 100,000 cards' Markdown is 150 MB. `meanwhile()` is
+    called while a forked process renders (see `_Ahead`), if one does.
     """
     mediamod.forget()
     results: list[FileResult | None] = [None] * len(jobs)
@@ -106,6 +108,8 @@ def process(
             results[i] = _slimmed(result) if slim else result
             if progress:
                 progress(len(result.cards))
+        if ahead is not None and meanwhile is not None:
+            meanwhile()
     finally:
         if ahead is not None:
             ahead_done = ahead.collect()
