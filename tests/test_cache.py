@@ -293,7 +293,14 @@ def test_changed_file_rendered_in_a_forked_process_gives_the_cold_build(cards, t
 
     monkeypatch.setattr(batch, "_render_ahead", spy)
     if child == "fails":
-        monkeypatch.setattr(batch, "dumps", lambda value: 1 / 0)  # only the child pickles its answer with batch.dumps
+        parent, real_work = os.getpid(), batch._work
+
+        def work(arg):
+            if os.getpid() != parent:
+                raise RuntimeError("the child dies")
+            return real_work(arg)
+
+        monkeypatch.setattr(batch, "_work", work)
     api.build(cards, tmp_path / "dist")
     _edit_alpha(cards)
     api.build(cards, tmp_path / "dist")
@@ -301,3 +308,26 @@ def test_changed_file_rendered_in_a_forked_process_gives_the_cold_build(cards, t
     warm = packages(tmp_path / "dist")
     assert "About <em>two thirds</em> of it" in fields(tmp_path / "dist" / "alpha.apkg")["alpha-1"][4]
     assert warm == cold(cards, tmp_path / "cold")
+
+
+def test_changed_image_rerenders_a_file_whose_other_cards_were_cached_without_markdown(cards, tmp_path):
+    """A build loads cached cards without their Markdown; re-rendering for a new image must get it back."""
+    beta = cards / "topics" / "beta.md"
+    beta.write_text(
+        beta.read_text(encoding="utf-8")
+        + "\n## Plain neighbour {#beta-2}\nWhat is *plain*?\n\n### Answer\nNo image.\n\n### Explanation\nNone at all.\n",
+        encoding="utf-8",
+    )
+    api.build(cards, tmp_path / "dist")
+    (cards / "topics" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\nother bytes")
+    api.build(cards, tmp_path / "dist")
+    assert fields(tmp_path / "dist" / "topics.apkg")["beta-2"][1] == "What is <em>plain</em>?"
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_check_after_a_build_gets_every_cached_card_whole(cards, tmp_path):
+    api.build(cards, tmp_path / "dist")
+    loaded = api.load(cards)
+    alpha = {c.id: c for c in loaded.cards["alpha"]}
+    assert alpha["alpha-1"].explanation.text == "About *70%* of it, through `claudin-16`."
+    assert [o.text for o in alpha["alpha-1"].options] == ["Proximal tubule", "Thick ascending limb"]

