@@ -45,7 +45,10 @@ def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> N
     A failure or Ctrl-C while producing leaves every old file byte-identical
     and removes every temp file.
     """
+    import threading
+
     staged: list[tuple[str, Path]] = []
+    syncing: list[tuple[threading.Thread, list]] = []
     try:
         for target, produce in jobs:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,19 +57,41 @@ def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> N
             with os.fdopen(fd, "wb") as f:
                 produce(f)
                 f.flush()
-                os.fsync(f.fileno())
+            # fsync on a thread (it lets go of the GIL) while the next file is
+            # produced; every file is on disk before the first rename.
+            failed: list = []
+            thread = threading.Thread(target=_sync, args=(tmp, failed), daemon=True)
+            thread.start()
+            syncing.append((thread, failed))
             os.chmod(tmp, 0o644)
+        for thread, failed in syncing:
+            thread.join()
+            if failed:
+                raise failed[0]
         while staged:
             tmp, target = staged[0]
             os.replace(tmp, target)
             staged.pop(0)
     except BaseException:
+        for thread, _ in syncing:
+            thread.join()
         for tmp, _ in staged:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
         raise
+
+
+def _sync(path: str, failed: list) -> None:
+    try:
+        fd = os.open(path, os.O_RDWR)  # (Windows syncs only a file open for writing)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        failed.append(exc)
 
 
 def atomic_write_text(target: Path, text: str) -> None:
