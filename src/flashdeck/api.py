@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import batch, notetype
 from . import lock as lockmod
-from . import notetype
-from . import batch
 from .batch import Job
 from .cache import Cache
 from .discover import Bundle, default_deck_name, discover, relpath
