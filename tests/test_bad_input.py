@@ -324,3 +324,18 @@ def test_id_column_points_at_the_id_not_an_earlier_brace():
     assert problems == [
         "cards/x.md:1:19: error: card 'Use {# in text': id 'bad id' may only use letters, digits, '-' and '_': write it as '{#bad-id}'"
     ]
+
+
+def test_bogus_marked_section_is_reported_not_a_crash(tmp_path, capsys):
+    """Python's HTML parser raises AssertionError on '<![i]…'; a card must get a warning, not a traceback."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "odd.md").write_text(
+        "## Odd {#odd-1}\n<div><![i]></div>\n### Answer\nA\n### Explanation\nE\n", encoding="utf-8"
+    )
+    assert main(["check", str(cards)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert err[0].startswith(f"{cards / 'odd.md'}:2:")
+    assert err[0].endswith("warning: card 'odd-1': '<![' markup removed: it is not HTML a card can show; put a space after '<' or escape it as '&lt;'")
+    assert err[1] == "0 errors, 1 warning"

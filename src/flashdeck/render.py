@@ -276,6 +276,17 @@ class _Audit(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str]] = []
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # The stdlib raises AssertionError on a "<![" that is neither CDATA nor
+        # old IE markup (e.g. "<![i](x.png)"); browsers and nh3 read it as a
+        # bogus comment and drop it, so report it as removed instead of crashing.
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i)
+            self.found.append(("'<![' markup removed: it is not HTML a card can show; put a space after '<' or escape it as '&lt;'", "<!["))
+            return len(self.rawdata) if end < 0 else end + 1
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             if tag == "script":
