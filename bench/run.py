@@ -190,13 +190,13 @@ def table(results: list[dict]) -> str:
     head = "| cards | floor | cold build | rebuild, 1 card edited | check | peak memory, cold (floor) | .apkg vs genanki |"
     rule = "|---:|---:|---:|---:|---:|---:|---:|"
     rows = [head, rule]
-    for r in results:
-        def cell(key: str) -> str:
-            m = r[key]
-            return f"{m['seconds']:.2f} s ({m['ratio_to_floor']:.2f}x)"
+    def cell(r: dict, key: str) -> str:
+        m = r[key]
+        return f"{m['seconds']:.2f} s ({m['ratio_to_floor']:.2f}x)"
 
+    for r in results:
         rows.append(
-            f"| {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell('cold')} | {cell('rebuild')} | {cell('check')} "
+            f"| {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell(r, 'cold')} | {cell(r, 'rebuild')} | {cell(r, 'check')} "
             f"| {r['cold']['peak_tree_mb']:.0f} MB ({r['floor']['peak_tree_mb']:.0f} MB) "
             f"| {r['apkg_bytes'] / 2**20:.1f} MB / {r['genanki_apkg_bytes'] / 2**20:.1f} MB = {r['apkg_ratio_to_genanki']:.3f}x |"
         )
