@@ -122,18 +122,12 @@ def genanki_size(apkg: Path, tmp: Path) -> int:
     """Bytes genanki's own writer needs for the notes in `apkg` (same fields, same note type)."""
     import genanki
 
-    from flashdeck import notetype
+    from flashdeck.package import genanki_model
 
     db = tmp / "ours.anki2"
     with zipfile.ZipFile(apkg) as zf:
         db.write_bytes(zf.read("collection.anki2"))
-    model = genanki.Model(
-        notetype.MODEL_ID,
-        notetype.NAME,
-        fields=[{"name": f} for f in notetype.FIELDS],
-        templates=[{"name": notetype.TEMPLATE_NAME, "qfmt": notetype.FRONT, "afmt": notetype.BACK}],
-        css=notetype.CSS,
-    )
+    model = genanki_model()
     deck = genanki.Deck(2**52 + 1, "Bench")
     conn = sqlite3.connect(db)
     for guid, flds, tags in conn.execute("SELECT guid, flds, tags FROM notes"):

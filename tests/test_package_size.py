@@ -11,8 +11,8 @@ from pathlib import Path
 import genanki
 
 from ankiutil import import_apkg, new_collection, notes_by_id
-from flashdeck import api, notetype
-from flashdeck.package import Stamp, _note_ids
+from flashdeck import api
+from flashdeck.package import Stamp, _note_ids, genanki_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,13 +36,7 @@ def _rows(apkg: Path, tmp: Path) -> list[tuple[str, str, str]]:
 
 
 def _genanki_size(rows, out: Path) -> int:
-    model = genanki.Model(
-        notetype.MODEL_ID,
-        notetype.NAME,
-        fields=[{"name": f} for f in notetype.FIELDS],
-        templates=[{"name": notetype.TEMPLATE_NAME, "qfmt": notetype.FRONT, "afmt": notetype.BACK}],
-        css=notetype.CSS,
-    )
+    model = genanki_model()
     deck = genanki.Deck(2**52 + 1, "Bench")
     for guid, flds, tags in rows:
         deck.add_note(genanki.Note(model=model, fields=flds.split("\x1f"), guid=guid, tags=tags.split()))

@@ -228,10 +228,11 @@ def _genanki_facts(cache=None) -> dict:
 _FACTS: dict[str, dict] = {}
 
 
-def _model(model_mod: int, first_deck: int) -> dict:
+def genanki_model():
+    """The flashdeck note type as a `genanki.Model` (also what the size benchmark compares against)."""
     import genanki
 
-    model = genanki.Model(
+    return genanki.Model(
         notetype.MODEL_ID,
         notetype.NAME,
         fields=[{"name": f} for f in notetype.FIELDS],
@@ -239,7 +240,10 @@ def _model(model_mod: int, first_deck: int) -> dict:
         css=notetype.CSS,
         sort_field_index=notetype.SORT_FIELD,
     )
-    return model.to_json(model_mod, first_deck)
+
+
+def _model(model_mod: int, first_deck: int) -> dict:
+    return genanki_model().to_json(model_mod, first_deck)
 
 
 def write_apkg(
