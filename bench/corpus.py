@@ -5,8 +5,8 @@ The mix follows issue 7: plain and multiple-choice cards; explanations of about
 of ten; an image in one card of fifty; 50 cards a file. The same N and seed
 always give the same bytes.
 
-    python bench/corpus.py 10000 /tmp/corpus            # one deck
-    python bench/corpus.py 10000 /tmp/corpus --subdecks  # each file its own subdeck
+    python bench/corpus.py 10000 bench/out/corpus            # one deck
+    python bench/corpus.py 10000 bench/out/corpus --subdecks  # each file its own subdeck
 """
 
 from __future__ import annotations

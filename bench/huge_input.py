@@ -5,8 +5,8 @@ Each scenario runs in a fresh child process, so its peak resident memory
 property and linear-time tests cover); "check" is `flashdeck check` (parse,
 validate, render, sanitize) and is much slower on 50 MB; ask for it with --check.
 
-    python bench/huge_input.py /tmp/huge                 # parse only
-    python bench/huge_input.py /tmp/huge --check         # parse, then the full check
+    python bench/huge_input.py bench/out/huge                 # parse only
+    python bench/huge_input.py bench/out/huge --check         # parse, then the full check
 """
 
 from __future__ import annotations
