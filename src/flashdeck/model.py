@@ -7,7 +7,7 @@ later step can point an author at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -77,11 +77,8 @@ class SourceFile:
     """One parsed Markdown file."""
 
     path: Path
-    relpath: str
-    """Path below the cards folder with `/` separators: part of the Source field."""
     deck: str
     cards: tuple[Card, ...]
-    media: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +96,3 @@ class Note:
     line: int
     retired: bool = False
 
-
-@dataclass(slots=True)
-class DeckBundle:
-    """Everything that goes into one .apkg: one top-level file or folder of `cards/`."""
-
-    name: str
-    """File stem of the package (`hypomagnesemia` -> `hypomagnesemia.apkg`)."""
-    notes: list[Note] = field(default_factory=list)
-    media: dict[str, Path] = field(default_factory=dict)
-    """Packaged media name -> file on disk."""
-
-    @property
-    def deck_names(self) -> list[str]:
-        return sorted({n.deck for n in self.notes})

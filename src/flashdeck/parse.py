@@ -89,7 +89,7 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
 
     if not text.strip():
         report(0, "file is empty: write cards in it ('## Title {#id}', a question, '### Answer', '### Explanation') or delete it", WARNING)
-        return SourceFile(path, "", default_deck, ()), diags
+        return SourceFile(path, default_deck, ()), diags
 
     meta, body_start = _front_matter(lines, report)
     deck = meta.get("deck") or default_deck
@@ -142,7 +142,7 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
         card = _card(visible, code, start, end, path, deck, file_tags, report)
         if card is not None:
             cards.append(card)
-    return SourceFile(path, "", deck, tuple(cards)), diags
+    return SourceFile(path, deck, tuple(cards)), diags
 
 
 def _clip(s: str, width: int = 40) -> str:

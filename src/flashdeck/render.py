@@ -137,9 +137,6 @@ class Renderer:
         ref = html.unescape(m.group(2))
         return f'{m.group(1)}"{html.escape(self._media.get(ref, ref))}"'
 
-    def inline(self, text: str) -> str:
-        return self.markdown(text)
-
     def section(self, section: Section | None) -> str:
         return self.markdown(section.text, section.line) if section is not None else ""
 
