@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
+import time
 import zipfile
 from pathlib import Path
 
@@ -283,6 +284,14 @@ def test_changed_file_rendered_in_a_forked_process_gives_the_cold_build(cards, t
     When the child fails, the files are rendered in this process instead.
     """
     monkeypatch.setattr(batch, "AHEAD_MIN_CACHED_BYTES", 0)
+    # batch forks only while this process runs a single thread (forking beside
+    # other threads is unsafe), and threads left by earlier tests (a browser
+    # driver, Anki's backend) may still be ending. The subject here is what the
+    # forked path produces, so let stray threads finish, then allow the fork.
+    deadline = time.monotonic() + 5
+    while not batch._single_threaded() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    monkeypatch.setattr(batch, "_single_threaded", lambda: True)
     forked = []
     real = batch._render_ahead
 
