@@ -66,7 +66,7 @@ CASES = {
         "1 error, 0 warnings",
     ]),
     "malformed_front_matter.md": (1, [
-        "cards/malformed_front_matter.md:2:1: error: malformed front matter line 'deck Nephrology': write 'key: value' (known keys: deck, tags)",
+        "cards/malformed_front_matter.md:2:1: error: malformed front matter line 'deck Nephrology': write 'key: value' (known keys: deck, tags, shuffle)",
         "1 error, 0 warnings",
     ]),
     "unclosed_front_matter.md": (1, [

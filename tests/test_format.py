@@ -109,3 +109,26 @@ def test_headings_inside_code_fences_are_not_cards(tmp_path):
     assert card.id == "code-1"
     assert "## not a card" in card.question.text
     assert card.answer.text == "hi"
+
+
+def test_shuffle_and_allow_come_from_front_matter_and_card_directives(fixture_cards):
+    cards, notes = load_one(fixture_cards, "directives.md")
+    by_id = {c.id: c for c in cards}
+    assert by_id["dir-file"].shuffle is True
+    assert by_id["dir-file"].allow == frozenset({"longest-option", "negative-lead-in"})
+    # The directive in the code block is an example, not a directive.
+    assert by_id["dir-card"].shuffle is False
+    assert by_id["dir-card"].allow == frozenset()
+    assert notes["dir-file"]["Options"].startswith('<ol class="fd-options fd-shuffle" type="A">')
+    assert notes["dir-card"]["Options"].startswith('<ol class="fd-options" type="A">')
+
+
+def test_unknown_directive_is_a_located_warning(tmp_path):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "d.md").write_text("## Q {#d-1}\n<!-- flashdeck: alow x -->\nQ?\n\n### Answer\nA\n\n### Explanation\nE\n", encoding="utf-8")
+    loaded = check(cards)
+    assert [str(w) for w in loaded.warnings] == [
+        f"{cards}/d.md:2:1: warning: card 'd-1': '<!-- flashdeck: alow x -->' is not a directive flashdeck knows: "
+        "write '<!-- flashdeck: allow NAME -->', '<!-- flashdeck: shuffle -->' or '<!-- flashdeck: no-shuffle -->'"
+    ]

@@ -57,6 +57,11 @@ class Card:
     """Front-matter tags followed by the card's own `Tags:` line, without repeats."""
     id_column: int | None = None
     """Column of `{#` in the heading line, for messages about the id."""
+    shuffle: bool = False
+    """Show the options in a new order at each review (`shuffle: true` in front matter, or a
+    `<!-- flashdeck: shuffle -->` / `<!-- flashdeck: no-shuffle -->` directive in the card)."""
+    allow: frozenset[str] = frozenset()
+    """Item-writing checks silenced for this card on purpose (`<!-- flashdeck: allow NAME -->`)."""
 
     @property
     def is_multiple_choice(self) -> bool:

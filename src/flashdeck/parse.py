@@ -35,7 +35,7 @@ from pathlib import Path
 from .errors import ERROR, WARNING, CardError, Diagnostic
 from .model import Card, Option, Section, SourceFile
 
-FRONT_MATTER_KEYS = ("deck", "tags")
+FRONT_MATTER_KEYS = ("deck", "tags", "shuffle")
 SECTIONS = ("answer", "explanation", "references")
 
 ID_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -49,6 +49,11 @@ _TAGS_RE = re.compile(r"^tags:[ \t]*(.*)$", re.IGNORECASE)
 _TAG_RE = re.compile(r"^[^\s\"',]+$")
 _KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(.*)$")
 _BOM = b"\xef\xbb\xbf"
+# `<!-- flashdeck: allow NAME -->`, `<!-- flashdeck: shuffle -->`: the only comments that mean
+# something. Bounded so that an unclosed one cannot make the search rescan the card.
+_DIRECTIVE_RE = re.compile(r"<!--[ \t\n]*flashdeck:([^>]{0,500}?)-->")
+DIRECTIVES = ("allow", "shuffle", "no-shuffle")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
 def read_source(path: Path) -> str:
@@ -94,6 +99,7 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
     meta, body_start = _front_matter(lines, report)
     deck = meta.get("deck") or default_deck
     file_tags = meta.get("tags") or ()
+    file_shuffle = meta.get("shuffle", False)
     visible, code, scan_problems = _scan(lines, body_start)
 
     starts = [i for i in range(body_start, len(lines)) if not code[i] and _atx(visible[i], 2) is not None]
@@ -139,7 +145,7 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
     cards: list[Card] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        card = _card(visible, code, start, end, path, deck, file_tags, report)
+        card = _card(visible, code, start, end, path, deck, file_tags, report, lines, file_shuffle)
         if card is not None:
             cards.append(card)
     return SourceFile(path, deck, tuple(cards)), diags
@@ -233,6 +239,13 @@ def _front_matter(lines: list[str], report) -> tuple[dict, int]:
             continue
         if key in meta:
             report(lineno, f"front matter key '{key}' appears twice: keep one", column=1)
+            continue
+        if key == "shuffle":
+            flag = _BOOLEANS.get(_unquote(value).lower()) if value_list is None else None
+            if flag is None:
+                report(lineno, f"front matter 'shuffle' must be true or false, not '{_clip(value)}'", column=1)
+                continue
+            meta["shuffle"] = flag
             continue
         if key == "deck":
             deck = _unquote(value) if value_list is None else ""
@@ -384,7 +397,27 @@ def _blank_comments(line: str, index: int, comment_at: tuple[int, int] | None) -
     return (joined if joined.strip() else ""), comment_at
 
 
-def _card(lines, code, start, end, path, deck, file_tags, report) -> Card | None:
+def _directives(raw, code, start, end, label, report) -> tuple[bool | None, frozenset[str]]:
+    """The card's `<!-- flashdeck: … -->` comments: (its shuffle setting or None, checks it allows)."""
+    shuffle = None
+    allow: set[str] = set()
+    text = "\n".join("" if code[i] else raw[i] for i in range(start, end))
+    if "flashdeck:" not in text:
+        return shuffle, frozenset()
+    for m in _DIRECTIVE_RE.finditer(text):
+        line = start + 1 + text.count("\n", 0, m.start())
+        words = m.group(1).replace(",", " ").split()
+        name, args = (words[0].lower(), words[1:]) if words else ("", [])
+        if name == "allow" and args:
+            allow.update(a.lower() for a in args)
+        elif name in ("shuffle", "no-shuffle") and not args:
+            shuffle = name == "shuffle"
+        else:
+            report(line, f"{label}: '<!-- flashdeck:{_clip(m.group(1), 30)}-->' is not a directive flashdeck knows: write '<!-- flashdeck: allow NAME -->', '<!-- flashdeck: shuffle -->' or '<!-- flashdeck: no-shuffle -->'", WARNING, 1)
+    return shuffle, frozenset(allow)
+
+
+def _card(lines, code, start, end, path, deck, file_tags, report, raw=None, file_shuffle=False) -> Card | None:
     heading = lines[start]
     content, offset = _atx(heading, 2)
     title, candidate, id_at = _split_id(content)
@@ -479,7 +512,10 @@ def _card(lines, code, start, end, path, deck, file_tags, report) -> Card | None
     elif not explanation.text:
         report(heading_line["explanation"], f"{label} has an empty '### Explanation' section: write the explanation below it", column=1)
 
+    shuffle, allow = _directives(raw if raw is not None else lines, code, start, end, label, report)
     return Card(
+        shuffle=file_shuffle if shuffle is None else shuffle,
+        allow=allow,
         id=card_id,
         title=title,
         path=path,

@@ -195,7 +195,9 @@ class Renderer:
                 f'<li class="{cls}"><span class="fd-letter">{opt.letter}</span> '
                 f'<span class="fd-text">{self.markdown(opt.text, opt.line, columns=False)}</span></li>'
             )
-        return '<ol class="fd-options" type="A">' + "".join(items) + "</ol>"
+        # fd-shuffle: the template's script shows the options in a new order at each review.
+        box = "fd-options fd-shuffle" if card.shuffle else "fd-options"
+        return f'<ol class="{box}" type="A">' + "".join(items) + "</ol>"
 
     def answer(self, card: Card) -> str:
         if card.options:
