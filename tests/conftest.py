@@ -9,6 +9,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own build cache (never the user's): no test sees another's leftovers."""
+    monkeypatch.setenv("FLASHDECK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def fixture_cards(tmp_path):
     """Copy a folder (or single file) from tests/fixtures into a fresh cards/ folder and return it."""

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import flashdeck.api
+import flashdeck.package
 from flashdeck.api import build, check
+from flashdeck.api import cards as parsed_cards
 from flashdeck.cli import main
+from flashdeck.errors import FlashdeckError
 
 CARD = "## Normal magnesium {#mg-normal}\nWhat is the normal serum Mg?\n\n### Answer\n0.7 to 1.0 mmol/L\n\n### Explanation\nEXPLANATION\n"
 
@@ -36,7 +38,7 @@ def test_failure_while_writing_keeps_old_package_and_leaves_no_temp_file(tmp_pat
         f.write(b"PK\x03\x04 half a zip")
         raise RuntimeError("disk went away")
 
-    monkeypatch.setattr(flashdeck.api, "write_apkg", fail_half_way)
+    monkeypatch.setattr(flashdeck.package, "write", fail_half_way)
     with pytest.raises(RuntimeError, match="disk went away"):
         build(cards, out)
     assert sorted(os.listdir(out)) == ["mg.apkg"]
@@ -54,7 +56,7 @@ def test_failing_rename_keeps_old_package_and_leaves_no_temp_file(tmp_path, monk
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(FlashdeckError, match="cannot write .No space left on device.: check that the folder is writable"):
         build(cards, out)
     assert sorted(os.listdir(out)) == ["mg.apkg"]
     assert (out / "mg.apkg").read_bytes() == old
@@ -68,7 +70,7 @@ def test_ctrl_c_mid_write_leaves_old_package_and_no_partial_file(tmp_path, monke
         f.write(b"PK\x03\x04 partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(flashdeck.api, "write_apkg", interrupted)
+    monkeypatch.setattr(flashdeck.package, "write", interrupted)
     assert main(["build", str(cards), "--out", str(out)]) == 130
     assert capsys.readouterr().err == "flashdeck: interrupted; nothing was written\n"
     assert sorted(os.listdir(out)) == ["mg.apkg"]
@@ -126,8 +128,8 @@ def test_ids_write_changes_only_the_ids_in_a_crlf_file_with_bom(tmp_path, capsys
         f"{cards / 'renal.md'}:5: added id 'loop-diuretics'",
         f"{cards / 'renal.md'}:23: added id 'thiazides-site'",
     ]
-    loaded = check(cards)
-    assert [(c.id, c.title) for c in loaded.cards["renal"]] == [
+    check(cards)
+    assert [(c.id, c.title) for c in parsed_cards(cards) if c.path.name == "renal.md"] == [
         ("loop-diuretics", "Loop diuretics"),
         ("kept", "Has one"),
         ("thiazides-site", "Thiazides \u2013 site"),
@@ -161,7 +163,7 @@ def test_failure_in_second_package_leaves_first_package_and_lock_unchanged(tmp_p
     lock = (cards / "flashdeck.lock").read_bytes()
     for name in ("a", "b"):
         (cards / f"{name}.md").write_text(CARD.replace("mg-normal", f"{name}-1").replace("EXPLANATION", "Two."), encoding="utf-8")
-    real = flashdeck.api.write_apkg
+    real = flashdeck.package.write
     calls = []
 
     def second_fails(f, *args):
@@ -170,7 +172,7 @@ def test_failure_in_second_package_leaves_first_package_and_lock_unchanged(tmp_p
             raise RuntimeError("disk went away")
         return real(f, *args)
 
-    monkeypatch.setattr(flashdeck.api, "write_apkg", second_fails)
+    monkeypatch.setattr(flashdeck.package, "write", second_fails)
     with pytest.raises(RuntimeError, match="disk went away"):
         build(cards, out, use_cache=False)
     assert sorted(os.listdir(out)) == ["a.apkg", "b.apkg"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flashdeck.cli import main
+from flashdeck.errors import sort_key
 
 NO_CARDS = "cards: error: no cards found in 'cards': add a Markdown file with '## Title {#id}' cards"
 
@@ -226,12 +227,11 @@ def test_build_with_warnings_only_succeeds_and_prints_them(fixture_cards, monkey
 
 def test_hostile_card_reaches_anki_without_active_content(fixture_cards):
     """The warnings above say what was removed; this checks it really is gone from the note."""
-    from flashdeck.api import check, render_notes
-    from flashdeck.notetype import FIELDS
+    from flashdeck.api import notes
+    from flashdeck.notetype import BASIC
 
-    loaded = check(fixture_cards("bad/hostile.md"))
-    (note,) = render_notes(loaded)["hostile"]
-    fields = dict(zip(FIELDS, note.fields))
+    (note,), _, _ = notes(fixture_cards("bad/hostile.md"))
+    fields = dict(zip(BASIC.fields, note.fields))
     everything = "".join(note.fields).lower()
     for active in ("<script", "alert(1)", "onerror", "onclick", "javascript:", "vbscript:", "<iframe", "<object", "<embed", "<style", "data:text", "color:red"):
         assert active not in everything, active
@@ -258,7 +258,7 @@ def test_hostile_card_reaches_anki_without_active_content(fixture_cards):
     ],
 )
 def test_link_targets_keep_only_http_https_and_mailto(url, kept):
-    from flashdeck.render import removals, sanitize
+    from flashdeck.sanitize import removals, sanitize
 
     fragment = f'<a href="{url}">x</a>'
     assert ("href=" in sanitize(fragment)) is kept
@@ -283,10 +283,10 @@ def test_precommit_hook_runs_check_strict_on_markdown_changes():
 
 
 def parse_one(text: str):
-    from flashdeck.parse import parse
+    from judge import read_and_judge
 
-    source, diagnostics = parse(text, Path("cards/x.md"), "x")
-    return source.cards, [str(d) for d in diagnostics]
+    cards, diagnostics = read_and_judge(text)
+    return [c for c in cards if not c.empty], [str(d) for d in sorted(diagnostics, key=sort_key)]
 
 
 def test_hash_at_end_of_title_is_kept():
@@ -296,10 +296,11 @@ def test_hash_at_end_of_title_is_kept():
 
 
 def test_unclosed_fence_does_not_swallow_the_cards_below_it(fixture_cards):
-    from flashdeck.api import check
+    from flashdeck.api import cards, check
 
-    loaded = check(fixture_cards("bad/unclosed_fence.md"))
-    assert [c.id for c in loaded.cards["unclosed_fence"]] == ["unclosed-fence", "after-fence"]
+    folder = fixture_cards("bad/unclosed_fence.md")
+    check(folder)
+    assert [c.id for c in cards(folder)] == ["unclosed-fence", "after-fence"]
 
 
 def test_comment_written_as_inline_code_stays_in_the_card():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import string
 
-from flashdeck.package import deck_id
+from flashdeck.identity import deck_id
 
 JS_SAFE = 2**53
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flashdeck.api import check, render_notes
+from flashdeck.api import cards, check, notes
 from flashdeck.discover import discover
-from flashdeck.notetype import FIELDS
+from flashdeck.notetype import BASIC
 
 FIXTURES = Path(__file__).parent / "fixtures" / "format"
 
 
 def load_one(fixture_cards, name):
+    """The parsed cards of one fixture and their notes' fields by card id."""
     cards_dir = fixture_cards(f"format/{name}")
-    loaded = check(cards_dir)
-    cards = [c for group in loaded.cards.values() for c in group]
-    notes = {n.id: dict(zip(FIELDS, n.fields)) for group in render_notes(loaded).values() for n in group}
-    return cards, notes
+    check(cards_dir)
+    fields = {n.id: dict(zip(BASIC.fields, n.fields)) for n in notes(cards_dir)[0]}
+    return cards(cards_dir), fields
 
 
 def test_multiple_choice_card_has_lettered_options_and_one_answer(fixture_cards):
@@ -77,10 +77,9 @@ def test_deck_name_defaults_to_file_path_under_cards(fixture_cards):
 
 def test_folders_become_parent_child_decks_in_one_package(fixture_cards):
     cards_dir = fixture_cards("format/nested")
-    (bundle,) = discover(cards_dir)
+    (bundle,), _ = discover(cards_dir)
     assert bundle.name == "nested"
-    loaded = check(cards_dir)
-    assert [c.deck for c in loaded.cards["nested"]] == ["nested::renal::tubule"]
+    assert [c.deck for c in cards(cards_dir)] == ["nested::renal::tubule"]
 
 
 def test_empty_body_before_sections_makes_heading_the_question(fixture_cards):
@@ -92,20 +91,19 @@ def test_multi_paragraph_question_keeps_its_paragraphs(tmp_path):
     cards = tmp_path / "cards"
     cards.mkdir()
     (cards / "two.md").write_text("## T {#two}\nFirst para.\n\nSecond para.\n### Answer\nA\n### Explanation\nE\n", encoding="utf-8")
-    loaded = check(cards)
-    (note,) = render_notes(loaded)["two"]
-    assert dict(zip(FIELDS, note.fields))["Question"] == "<p>First para.</p>\n<p>Second para.</p>"
+    (note,) = notes(cards)[0]
+    assert dict(zip(BASIC.fields, note.fields))["Question"] == "<p>First para.</p>\n<p>Second para.</p>"
 
 
 def test_headings_inside_code_fences_are_not_cards(tmp_path):
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "code.md").write_text(
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    (folder / "code.md").write_text(
         "## Code {#code-1}\nWhat prints?\n```\n## not a card {#nope}\n### Answer\n```\n### Answer\nhi\n### Explanation\nE\n",
         encoding="utf-8",
     )
-    loaded = check(cards)
-    (card,) = loaded.cards["code"]
+    check(folder)
+    (card,) = cards(folder)
     assert card.id == "code-1"
     assert "## not a card" in card.question.text
     assert card.answer.text == "hi"

@@ -6,7 +6,7 @@ import random
 
 import genanki
 
-from flashdeck.package import guid
+from flashdeck.identity import guid
 
 
 def test_guid_is_genankis_guid_for_the_card_id():

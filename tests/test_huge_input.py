@@ -10,8 +10,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from flashdeck.api import check
-from flashdeck.parse import parse
+from flashdeck import parse
+from flashdeck.api import cards, check
+from flashdeck.discover import discover
+from flashdeck.model import FileContext
+
+CTX = FileContext(Path("cards/big.md"), "big.md", "big")
 
 CARD = """## Card {n} {{#card-{n}}}
 Serum Mg^2+^ of 0.{d} mmol/L with *tetany*: which transporter fails in case {n}?
@@ -40,10 +44,10 @@ def parse_cost(text: str) -> tuple[float, int]:
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        source, _ = parse(text, Path("cards/big.md"), "big")
+        parse.file(text.encode(), CTX)
         best = min(best, time.perf_counter() - start)
     tracemalloc.start()
-    parse(text, Path("cards/big.md"), "big")
+    parse.file(text.encode(), CTX)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return best, peak
@@ -51,7 +55,7 @@ def parse_cost(text: str) -> tuple[float, int]:
 
 def test_parse_time_and_memory_grow_linearly_with_the_file():
     small, large = deck(500), deck(2000)
-    assert len(parse(large, Path("cards/big.md"), "big")[0].cards) == 2000
+    assert len(parse.file(large.encode(), CTX)) == 2000
     t_small, m_small = parse_cost(small)
     t_large, m_large = parse_cost(large)
     # Linear gives 4; quadratic gives 16. The time bound leaves room for a busy machine.
@@ -62,17 +66,18 @@ def test_parse_time_and_memory_grow_linearly_with_the_file():
 
 
 def test_one_megabyte_card_goes_through_the_whole_check(tmp_path):
-    cards = tmp_path / "cards"
-    cards.mkdir()
+    folder = tmp_path / "cards"
+    folder.mkdir()
     paragraph = "Magnesium is reabsorbed mostly in the thick ascending limb and finely tuned in the DCT. " * 12
     body = "\n\n".join([paragraph] * 1000)
-    (cards / "one.md").write_text(f"## One huge card {{#huge}}\nWhat?\n\n### Answer\nThis.\n\n### Explanation\n{body}\n", encoding="utf-8")
-    assert (cards / "one.md").stat().st_size > 1_000_000
+    (folder / "one.md").write_text(f"## One huge card {{#huge}}\nWhat?\n\n### Answer\nThis.\n\n### Explanation\n{body}\n", encoding="utf-8")
+    assert (folder / "one.md").stat().st_size > 1_000_000
     start = time.perf_counter()
-    loaded = check(cards)
+    check(folder)
     assert time.perf_counter() - start < 20
-    assert [c.id for c in loaded.cards["one"]] == ["huge"]
-    assert len(loaded.cards["one"][0].explanation.text) == len(body)
+    (card,) = cards(folder)
+    assert card.id == "huge"
+    assert len(card.explanation.text) == len(body)
 
 
 def test_a_thousand_files_in_one_folder_make_one_package(tmp_path):
@@ -80,7 +85,7 @@ def test_a_thousand_files_in_one_folder_make_one_package(tmp_path):
     folder.mkdir(parents=True)
     for i in range(1000):
         (folder / f"f{i:04}.md").write_text(CARD.format(n=i, d=i % 10), encoding="utf-8")
-    loaded = check(tmp_path / "cards")
-    assert [b.name for b in loaded.bundles] == ["many"]
-    assert len(loaded.cards["many"]) == 1000
-    assert loaded.warnings == []
+    report = check(tmp_path / "cards")
+    assert [b.name for b in discover(tmp_path / "cards")[0]] == ["many"]
+    assert report.cards == 1000
+    assert report.warnings == []

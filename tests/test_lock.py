@@ -8,24 +8,29 @@ from pathlib import Path
 
 import pytest
 
+from flashdeck import validate
 from flashdeck.cli import main
 from flashdeck.errors import CardError
-from flashdeck.lock import Entry, Lock, read_lock, update
-from flashdeck.model import Note
+from flashdeck.lock import field_hashes, update
+from flashdeck.lockfile import Entry, Lock
+from flashdeck.lockfile import read as read_lock
+from flashdeck.model import CardResult, Placed
 
 FIELDS = ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
 T0 = 1_700_000_000  # 2023-11-14
 T1 = T0 + 86_400  # 2023-11-15
-NT = "note-type-v1"
+NT = {"basic": "note-type-v1"}
 
 
-def note(cid, question="Q?", answer="A.", explanation="E.", tags=("t",), source="a.md", title="", line=1) -> Note:
-    fields = (cid, question, "", answer, explanation, "", source)
-    return Note(cid, "Deck", title or cid, fields, tuple(tags), Path("cards/a.md"), line)
+def note(cid, question="Q?", answer="A.", explanation="E.", tags=("t",), source="a.md", title="", line=1, deck="Deck", fields=FIELDS, extra=()) -> Placed:
+    """A card as a build places it, its fields rendered from these texts."""
+    values = (cid, question, "", answer, explanation, "", source, *extra)
+    result = CardResult(cid, title or cid, "basic", tuple(tags), (), True, hashes=field_hashes(fields, values, tuple(tags)))
+    return Placed("k-" + cid, result, Path("cards/a.md"), line, deck, "a", source)
 
 
-def first(*notes: Note) -> Lock:
-    lock, _ = update(Lock(), list(notes), FIELDS, NT, T0)
+def first(*cards: Placed) -> Lock:
+    lock, _ = update(Lock(), list(cards), NT, T0)
     return lock
 
 
@@ -34,14 +39,14 @@ def sha12(text: str) -> str:
 
 
 def test_first_build_stamps_every_card_new_at_the_build_time():
-    lock, change = update(Lock(), [note("b"), note("a")], FIELDS, NT, T0)
+    lock, change = update(Lock(), [note("b"), note("a")], NT, T0)
     assert change.new == ("a", "b")
-    assert (change.changed, change.unchanged, change.retired, change.notetype_changed) == ((), 0, (), False)
-    assert (lock.entries["a"].added, lock.entries["a"].changed, lock.notetype_changed) == (T0, T0, T0)
+    assert (change.changed, change.unchanged, change.retired, change.notetypes_changed) == ((), 0, (), ())
+    assert (lock.entries["a"].added, lock.entries["a"].changed, lock.notetypes["basic"]) == (T0, T0, ("note-type-v1", T0))
 
 
 def test_edit_restamps_only_the_edited_card_and_names_its_fields():
-    lock, change = update(first(note("a"), note("b")), [note("a"), note("b", explanation="E2.", tags=("t", "u"))], FIELDS, NT, T1)
+    lock, change = update(first(note("a"), note("b")), [note("a"), note("b", explanation="E2.", tags=("t", "u"))], NT, T1)
     assert change.changed == (("b", ("Explanation", "Tags")),)
     assert (change.new, change.unchanged) == ((), 1)
     assert (lock.entries["a"].changed, lock.entries["b"].changed, lock.entries["b"].added) == (T0, T1, T0)
@@ -49,24 +54,23 @@ def test_edit_restamps_only_the_edited_card_and_names_its_fields():
 
 def test_unchanged_rebuild_keeps_every_time_and_the_same_lock_text():
     old = first(note("a"), note("b"))
-    lock, change = update(old, [note("a"), note("b")], FIELDS, NT, T1)
+    lock, change = update(old, [note("a"), note("b")], NT, T1)
     assert (change.new, change.changed, change.unchanged) == ((), (), 2)
     assert lock.dumps() == old.dumps()
 
 
 def test_change_is_stamped_after_the_newest_time_in_the_lock_even_when_the_clock_is_behind():
-    lock, _ = update(first(note("a")), [note("a", answer="B.")], FIELDS, NT, T0 - 500)
+    lock, _ = update(first(note("a")), [note("a", answer="B.")], NT, T0 - 500)
     assert lock.entries["a"].changed == T0 + 1
 
 
 def test_moving_a_card_to_another_file_is_not_a_change():
-    lock, change = update(first(note("a")), [note("a", source="b.md")], FIELDS, NT, T1)
+    lock, change = update(first(note("a")), [note("a", source="b.md")], NT, T1)
     assert (change.changed, change.unchanged, lock.entries["a"].changed) == ((), 1, T0)
 
 
 def test_card_moved_to_another_deck_is_reported_because_anki_will_not_move_it():
-    moved = Note("a", "Deck::Sub", "a", note("a").fields, ("t",), Path("cards/a.md"), 1)
-    _, change = update(first(note("a")), [moved], FIELDS, NT, T1)
+    _, change = update(first(note("a")), [note("a", deck="Deck::Sub")], NT, T1)
     assert change.moved == (("a", "Deck", "Deck::Sub"),)
     assert change.summary().splitlines() == [
         "0 new, 0 changed, 1 unchanged, 0 retired",
@@ -74,27 +78,40 @@ def test_card_moved_to_another_deck_is_reported_because_anki_will_not_move_it():
     ]
 
 
-def test_removed_card_is_retired_once_and_stays_in_the_lock():
-    retired, change = update(first(note("a"), note("b")), [note("a")], FIELDS, NT, T1)
+def test_removed_card_is_retired_once_and_keeps_its_content_time():
+    retired, change = update(first(note("a"), note("b")), [note("a")], NT, T1)
     assert change.retired == ("b",)
-    assert (retired.entries["b"].retired, retired.entries["b"].changed) == (T1, T1)
-    again, change = update(retired, [note("a")], FIELDS, NT, T1 + 50)
+    assert (retired.entries["b"].retired, retired.entries["b"].changed) == (T1, T0)
+    again, change = update(retired, [note("a")], NT, T1 + 50)
     assert (change.retired, change.unchanged) == ((), 1)
     assert again.dumps() == retired.dumps()
 
 
-def test_retired_card_back_with_its_content_is_revived_without_a_warning():
-    retired, _ = update(first(note("a"), note("b")), [note("a")], FIELDS, NT, T1)
-    lock, change = update(retired, [note("a"), note("b")], FIELDS, NT, T1 + 50)
-    assert (change.revived, change.changed, change.warnings) == (("b",), (), ())
-    assert (lock.entries["b"].retired, lock.entries["b"].changed, lock.entries["b"].added) == (None, T1 + 50, T0)
+def test_retired_card_back_with_its_content_keeps_its_stamp_when_the_retirement_was_never_released():
+    retired, _ = update(first(note("a"), note("b")), [note("a")], NT, T1)
+    lock, change = update(retired, [note("a"), note("b")], NT, T1 + 50, released=lambda: None)
+    assert (change.restored, change.revived, change.changed) == (("b",), (), ())
+    assert (lock.entries["b"].retired, lock.entries["b"].changed, lock.entries["b"].added) == (None, T0, T0)
+
+
+def test_retired_card_back_after_a_released_retirement_gets_a_new_stamp_over_the_notice():
+    retired, _ = update(first(note("a"), note("b")), [note("a")], NT, T1)
+    lock, change = update(retired, [note("a"), note("b")], NT, T1 + 50, released=lambda: retired)
+    assert (change.restored, change.revived) == ((), ("b",))
+    assert (lock.entries["b"].retired, lock.entries["b"].changed) == (None, T1 + 50)
+
+
+def test_retired_card_back_with_other_content_gets_a_new_stamp():
+    retired, _ = update(first(note("a"), note("b")), [note("a")], NT, T1)
+    lock, change = update(retired, [note("a"), note("b", explanation="Fixed.")], NT, T1 + 50, released=lambda: None)
+    assert change.revived == ("b",)
+    assert lock.entries["b"].changed == T1 + 50
 
 
 def test_retired_id_reused_for_another_card_is_flagged_at_the_card():
-    retired, _ = update(first(note("a"), note("b", title="Old card")), [note("a")], FIELDS, NT, T1)
+    retired, _ = update(first(note("a"), note("b", title="Old card")), [note("a")], NT, T1)
     reused = note("b", question="Other?", answer="Other.", line=7)
-    _, change = update(retired, [note("a"), reused], FIELDS, NT, T1 + 50)
-    assert [str(d) for d in change.warnings] == [
+    assert [str(d) for d in validate.against_lock([note("a"), reused], retired)] == [
         "cards/a.md:7: warning: card 'b': this id belonged to a card retired on 2023-11-15 ('Old card'); learners who "
         "kept it will see it replaced by this card, with the old card's review history. If this is a different card, "
         "give it a new id"
@@ -102,45 +119,45 @@ def test_retired_id_reused_for_another_card_is_flagged_at_the_card():
 
 
 def test_live_id_whose_question_and_answer_both_change_is_flagged():
-    _, change = update(first(note("a", title="Old card")), [note("a", question="New?", answer="New.", line=3)], FIELDS, NT, T1)
-    assert [str(d) for d in change.warnings] == [
+    lock = first(note("a", title="Old card"))
+    assert [str(d) for d in validate.against_lock([note("a", question="New?", answer="New.", line=3)], lock)] == [
         "cards/a.md:3: warning: card 'a': question and answer both changed (was 'Old card'); learners' review history "
         "of the old card carries over to this one. If this is a different card, give it a new id"
     ]
 
 
 def test_rewording_only_the_question_is_an_ordinary_edit():
-    _, change = update(first(note("a")), [note("a", question="Reworded?")], FIELDS, NT, T1)
-    assert (change.changed, change.warnings) == ((("a", ("Question",)),), ())
+    lock = first(note("a"))
+    _, change = update(lock, [note("a", question="Reworded?")], NT, T1)
+    assert change.changed == (("a", ("Question",)),)
+    assert validate.against_lock([note("a", question="Reworded?")], lock) == []
 
 
 def test_note_type_change_is_stamped_and_reported_without_touching_cards():
-    lock, change = update(first(note("a")), [note("a")], FIELDS, "note-type-v2", T1)
-    assert (change.notetype_changed, change.unchanged, lock.notetype_changed, lock.entries["a"].changed) == (True, 1, T1, T0)
+    lock, change = update(first(note("a")), [note("a")], {"basic": "note-type-v2"}, T1)
+    assert (change.notetypes_changed, change.unchanged, lock.notetypes["basic"], lock.entries["a"].changed) == (("basic",), 1, ("note-type-v2", T1), T0)
 
 
 def test_field_added_to_the_note_type_changes_only_the_cards_that_fill_it():
     old = first(note("a"), note("b"))
     wider = FIELDS + ("Hint",)
-    a = Note("a", "Deck", "a", (*note("a").fields, ""), ("t",), Path("cards/a.md"), 1)
-    b = Note("b", "Deck", "b", (*note("b").fields, "Think of the loop."), ("t",), Path("cards/a.md"), 9)
-    _, change = update(old, [a, b], wider, NT, T1)
+    _, change = update(old, [note("a", fields=wider, extra=("",)), note("b", fields=wider, extra=("Think of the loop.",))], NT, T1)
     assert (change.changed, change.unchanged) == ((("b", ("Hint",)),), 1)
 
 
 def test_lock_text_is_one_sorted_line_per_card_and_reads_back(tmp_path):
-    lock, _ = update(Lock(), [note("b"), note("a", title="Card A")], FIELDS, NT, T0, {"a": "renal", "b": "renal"})
+    lock, _ = update(Lock(), [note("b"), note("a", title="Card A")], NT, T0)
     lines = lock.dumps().splitlines()
     assert lines[0].startswith("# flashdeck lock file")
-    assert json.loads(lines[1]) == {"flashdeck_lock": 1, "notetype": {"hash": NT, "changed": T0}}
+    assert json.loads(lines[1]) == {"flashdeck_lock": 1, "notetype": {"hash": "note-type-v1", "changed": T0}}
     assert json.loads(lines[2]) == {
-        "id": "a", "added": T0, "changed": T0, "deck": "Deck", "package": "renal", "title": "Card A",
+        "id": "a", "added": T0, "changed": T0, "deck": "Deck", "package": "a", "title": "Card A",
         "fields": {"Answer": sha12("A."), "Explanation": sha12("E."), "Options": sha12(""), "Question": sha12("Q?"),
                    "References": sha12(""), "tags": sha12("t")},
     }
     assert json.loads(lines[3])["id"] == "b" and len(lines) == 4
     (tmp_path / "flashdeck.lock").write_text(lock.dumps(), encoding="utf-8")
-    assert read_lock(tmp_path / "flashdeck.lock") == lock
+    assert read_lock(tmp_path / "flashdeck.lock", now=T1) == lock
 
 
 def test_damaged_lock_line_names_the_file_and_line(tmp_path):
@@ -153,8 +170,9 @@ def test_damaged_lock_line_names_the_file_and_line(tmp_path):
 
 
 def test_lock_from_an_older_flashdeck_with_id_and_source_hashes_keeps_its_times():
-    old = Lock(NT, T0, {"a": Entry("a", T0, T0, {"ID": "1", "Source": "2", **first(note("a")).entries["a"].fields})})
-    lock, change = update(old, [note("a")], FIELDS, NT, T1)
+    hashes = first(note("a")).entries["a"].hashes
+    old = Lock(NT and {"basic": ("note-type-v1", T0)}, {"a": Entry("a", T0, T0, "ID:1 Source:2 " + hashes, package="a")})
+    lock, change = update(old, [note("a")], NT, T1)
     assert (change.unchanged, lock.entries["a"].changed) == (1, T0)
     assert "Source" not in lock.entries["a"].fields
 
@@ -253,10 +271,10 @@ def test_reused_retired_id_is_a_warning_and_fails_strict_builds(cards, tmp_path,
 def test_lock_line_is_exactly_what_json_writes_even_for_odd_titles(tmp_path):
     """The lock writes its lines by hand for speed: they must stay byte-for-byte json.dumps (no diff churn)."""
     title = 'Mg²⁺ "low" \\ tab\there\u2028 \x01 🧲'
-    entry = Entry("c/1", 1700000000, 1700000500, {"tags": "t0", "Answer": "a1", "Question": "q2"}, title, "Renal::Mg ≥ 2", 1700000600, "renal")
-    lock = Lock("nt", 5, {"c/1": entry})
+    entry = Entry("c-1", 1700000000, 1700000500, "Answer:a1 Question:q2 tags:t0", title, "Renal::Mg ≥ 2", 1700000600, "renal")
+    lock = Lock({"basic": ("nt", 5)}, {"c-1": entry})
     expected = json.dumps(
-        {"id": "c/1", "added": 1700000000, "changed": 1700000500, "retired": 1700000600, "deck": "Renal::Mg ≥ 2",
+        {"id": "c-1", "added": 1700000000, "changed": 1700000500, "retired": 1700000600, "deck": "Renal::Mg ≥ 2",
          "package": "renal", "title": title, "fields": {"Answer": "a1", "Question": "q2", "tags": "t0"}},
         ensure_ascii=False,
     )
@@ -272,14 +290,14 @@ def test_lock_with_comments_blank_lines_and_an_older_entry_shape_reads_back(tmp_
         '{"flashdeck_lock": 1, "notetype": {"hash": "nt", "changed": 3}}\n'
         '{"id": "b", "added": 1, "changed": 2, "fields": {"Question": "q"}}\n'
         "# a comment someone added\n"
-        '{"changed": 4, "id": "a", "added": 1, "deck": "D", "fields": {"tags": "t", "Answer": 7}}\n',
+        '{"changed": 4, "id": "a", "added": 1, "deck": "D", "fields": {"tags": "t", "Answer": "7"}}\n',
         encoding="utf-8",
     )
     lock = read_lock(path)
-    assert (lock.notetype_hash, lock.notetype_changed) == ("nt", 3)
+    assert lock.notetypes == {"basic": ("nt", 3)}
     assert lock.entries == {
-        "b": Entry("b", 1, 2, {"Question": "q"}),
-        "a": Entry("a", 1, 4, {"tags": "t", "Answer": "7"}, deck="D"),
+        "b": Entry("b", 1, 2, "Question:q"),
+        "a": Entry("a", 1, 4, "Answer:7 tags:t", deck="D"),
     }
 
 

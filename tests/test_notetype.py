@@ -34,33 +34,34 @@ def rules(css: str) -> list[tuple[list[str], dict[str, str]]]:
 
 def palette(night: bool) -> dict[str, str]:
     """The --fd-* colours of light or night mode, from card.css."""
-    for selectors, decls in rules(notetype.CSS):
+    for selectors, decls in rules(notetype.BASIC.css):
         if (set(selectors) == NIGHT_SELECTORS) if night else (selectors == [".card"]):
             return {k[len("--fd-"):]: v for k, v in decls.items() if k.startswith("--fd-")}
     raise AssertionError("palette rule not found")
 
 
 def test_note_type_name_id_and_fields_are_the_contract():
-    assert notetype.NAME == "flashdeck"
-    assert notetype.MODEL_ID == 1986451723
-    assert notetype.FIELDS == ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
+    assert notetype.BASIC.name == "flashdeck"
+    assert notetype.BASIC.id == 1986451723
+    assert notetype.BASIC.fields == ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
 
 
 def test_front_shows_question_and_options_but_nothing_of_the_answer():
-    assert "{{Question}}" in notetype.FRONT and "{{Options}}" in notetype.FRONT
+    assert "{{Question}}" in notetype.BASIC.front and "{{Options}}" in notetype.BASIC.front
     for name in ("Answer", "Explanation", "References", "FrontSide"):
-        assert name not in notetype.FRONT
+        assert name not in notetype.BASIC.front
 
 
 def test_back_shows_question_options_answer_explanation_references_in_that_order():
-    positions = [notetype.BACK.index("{{" + name + "}}") for name in ("Question", "Options", "Answer", "Explanation", "References")]
+    positions = [notetype.BASIC.back.index("{{" + name + "}}") for name in ("Question", "Options", "Answer", "Explanation", "References")]
     assert positions == sorted(positions)
-    assert 'id="answer"' in notetype.BACK  # Anki scrolls to it when the answer is shown
+    assert 'id="answer"' in notetype.BASIC.back  # Anki scrolls to it when the answer is shown
 
 
-@pytest.mark.parametrize("part", ["FRONT", "BACK", "CSS"])
-def test_note_type_needs_no_script_and_nothing_from_the_network(part):
-    text = getattr(notetype, part).lower()
+@pytest.mark.parametrize("part", ["front", "back", "css"])
+@pytest.mark.parametrize("kind", ["basic", "cloze"])
+def test_note_type_needs_no_script_and_nothing_from_the_network(kind, part):
+    text = getattr(notetype.of(kind), part).lower()
     for needle in ("<script", "javascript:", "<link", "@import", "url(", "http:", "https:", "//"):
         assert needle not in text, f"{part} contains {needle!r}"
     assert not re.search(r"<[^>]*\son\w+\s*=", text), f"{part} has an inline event handler"
@@ -69,27 +70,27 @@ def test_note_type_needs_no_script_and_nothing_from_the_network(part):
 def test_night_palette_rule_covers_every_clients_night_class_and_beats_ankidroids_body_rule():
     """AnkiDroid's flashcard.css has body.night_mode { color: white; background-color: black },
     which outranks a bare .card; the night rule must restate both with two-class selectors."""
-    (decls,) = [d for s, d in rules(notetype.CSS) if set(s) == NIGHT_SELECTORS]
+    (decls,) = [d for s, d in rules(notetype.BASIC.css) if set(s) == NIGHT_SELECTORS]
     assert decls["color"] == "var(--fd-fg)"
     assert decls["background-color"] == "var(--fd-bg)"
 
 
 def test_base_font_is_at_least_16px_in_a_system_font_stack():
-    (decls,) = [d for s, d in rules(notetype.CSS) if s == [".card"]]
+    (decls,) = [d for s, d in rules(notetype.BASIC.css) if s == [".card"]]
     assert int(decls["font-size"].removesuffix("px")) >= 16
     assert decls["font-family"].startswith("system-ui")
     assert decls["font-family"].endswith("sans-serif")
 
 
 def test_correct_option_is_styled_only_on_the_back():
-    for selectors, _decls in rules(notetype.CSS):
+    for selectors, _decls in rules(notetype.BASIC.css):
         for sel in selectors:
             if "fd-correct" in sel:
                 assert sel.startswith(".fd-back "), f"'{sel}' would mark the answer on the front"
 
 
 def test_correct_option_is_marked_by_a_tick_and_a_thicker_border_not_colour_alone():
-    found = {tuple(s): d for s, d in rules(notetype.CSS)}
+    found = {tuple(s): d for s, d in rules(notetype.BASIC.css)}
     after = found[(".fd-back .fd-correct::after",)]
     assert after["content"].startswith('"\\2713"')
     border = found[(".fd-back .fd-correct",)]["border"]
@@ -120,7 +121,7 @@ def test_code_css_backgrounds_match_the_card_css():
 
 
 def _code_rules(night: bool):
-    for selectors, decls in rules(notetype.CSS):
+    for selectors, decls in rules(notetype.BASIC.css):
         if not all(".fd-code ." in s for s in selectors):
             continue
         if all(s.startswith((".nightMode ", ".night_mode ")) for s in selectors) == night:

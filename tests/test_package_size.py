@@ -12,7 +12,9 @@ import genanki
 
 from ankiutil import import_apkg, new_collection, notes_by_id
 from flashdeck import api
-from flashdeck.package import Stamp, _note_ids, genanki_model
+from flashdeck.identity import timed_ids
+from flashdeck.notetype import BASIC
+from flashdeck.package import genanki_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ def _rows(apkg: Path, tmp: Path) -> list[tuple[str, str, str]]:
 
 
 def _genanki_size(rows, out: Path) -> int:
-    model = genanki_model()
+    model = genanki_model(BASIC)
     deck = genanki.Deck(2**52 + 1, "Bench")
     for guid, flds, tags in rows:
         deck.add_note(genanki.Note(model=model, fields=flds.split("\x1f"), guid=guid, tags=tags.split()))
@@ -69,11 +71,8 @@ def test_package_is_a_fifth_of_genankis_and_imports_into_anki(tmp_path, monkeypa
 
 def test_many_notes_added_in_one_build_get_consecutive_unique_ids():
     """Note ids start at the added time in ms and step by one: 10,000 new cards in one build (this was quadratic)."""
-    from flashdeck.model import Note
-
-    notes = [Note(f"c{i:05d}", "D", "t", ("",) * 7, (), Path("a.md"), i) for i in range(10_000)]
-    stamps = {n.id: Stamp(1_700_000_000, 1_700_000_000) for n in notes}
-    stamps["c00000"] = Stamp(1_700_000_005, 1_700_000_005)  # added 5 s later: lands after the run of the others
-    ids = _note_ids(notes, stamps)
+    added = {f"c{i:05d}": 1_700_000_000 for i in range(10_000)}
+    added["c00000"] = 1_700_000_005  # added 5 s later: lands after the run of the others
+    ids = timed_ids([(when, cid) for cid, when in added.items()])
     assert [ids[f"c{i:05d}"] for i in range(1, 10_000)] == list(range(1_700_000_000_000, 1_700_000_000_000 + 9_999))
     assert ids["c00000"] == 1_700_000_009_999

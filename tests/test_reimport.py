@@ -9,8 +9,9 @@ test runs with Anki's default import options and with "merge note types" on.
 
 from __future__ import annotations
 
+import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -151,13 +152,12 @@ def test_card_moved_to_another_file_of_the_same_deck_keeps_its_history(learner, 
 
 
 def test_note_type_css_and_template_change_arrives_and_history_survives(learner, cards, tmp_path, monkeypatch):
-    monkeypatch.setattr(notetype, "CSS", notetype.CSS + "\n.fd-v2 { color: teal; }\n")
-    monkeypatch.setattr(notetype, "FRONT", notetype.FRONT + "<!-- flashdeck v2 -->")
+    monkeypatch.setattr(notetype, "BASIC", replace(notetype.BASIC, css=notetype.BASIC.css + "\n.fd-v2 { color: teal; }\n", front=notetype.BASIC.front + "<!-- flashdeck v2 -->"))
     kinds_before = len(learner.col.models.all_names_and_ids())
     log = learner.reimport(build(cards, tmp_path / "dist", T1, monkeypatch))
     assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 0, 0)
     learner.col.models._clear_cache()  # the Python side caches note types; the import ran in the backend
-    model = learner.col.models.get(notetype.MODEL_ID)
+    model = learner.col.models.get(notetype.BASIC.id)
     assert model["css"].endswith(".fd-v2 { color: teal; }\n")
     assert model["tmpls"][0]["qfmt"].endswith("<!-- flashdeck v2 -->")
     assert len(learner.col.models.all_names_and_ids()) == kinds_before, "Anki made a copy of the note type"
@@ -192,11 +192,22 @@ def test_deleted_card_arrives_retired_and_the_others_are_intact(learner, cards, 
     assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 0, 5)
 
 
-def test_revived_card_gets_its_content_back_and_loses_the_retired_tag(learner, cards, tmp_path, monkeypatch):
+def release(cards: Path) -> None:
+    """Commit the lock, as an author does when the packages go out (git is how flashdeck tells a release)."""
+    git = ["git", "-C", str(cards), "-c", "user.name=Author", "-c", "user.email=author@example.org"]
+    if not (cards / ".git").exists():
+        subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "flashdeck.lock"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "release"], check=True)
+
+
+def test_card_retired_in_a_released_build_comes_back_over_the_notice(learner, cards, tmp_path, monkeypatch):
     electrolytes = cards / "renal" / "electrolytes.md"
     mg_k = block(electrolytes, "mg-k")
     edit(electrolytes, mg_k, "")
     learner.reimport(build(cards, tmp_path / "dist", T1, monkeypatch))
+    release(cards)
+    assert learner.notes()["mg-k"].tags == ["flashdeck::retired"]
     electrolytes.write_text(electrolytes.read_text(encoding="utf-8") + mg_k, encoding="utf-8")
     log = learner.reimport(build(cards, tmp_path / "dist", T1 + 86_400, monkeypatch))
     assert len(log.updated) == 1
@@ -206,11 +217,39 @@ def test_revived_card_gets_its_content_back_and_loses_the_retired_tag(learner, c
     assert_history_and_edit_kept(learner)
 
 
+def test_card_cut_and_pasted_with_a_build_between_keeps_the_learners_edit(learner, cards, tmp_path, monkeypatch):
+    """The build between cut and paste (or --watch) retires the card on the author's machine only."""
+    release(cards)  # the first release, which the learner has
+    electrolytes, tubule = cards / "renal" / "electrolytes.md", cards / "renal" / "tubule.md"
+    mg_normal = block(electrolytes, "mg-normal")
+    edit(electrolytes, mg_normal, "")
+    build(cards, tmp_path / "dist", T1, monkeypatch)  # never given to learners
+    tubule.write_text(tubule.read_text(encoding="utf-8") + "\n" + mg_normal, encoding="utf-8")
+    log = learner.reimport(build(cards, tmp_path / "dist", T1 + 86_400, monkeypatch))
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert learner.notes()["mg-normal"]["Explanation"] == LEARNER_EDIT
+    assert_history_and_edit_kept(learner)
+
+
+def test_file_caught_empty_by_a_build_keeps_every_learners_edit(learner, cards, tmp_path, monkeypatch):
+    """An editor that truncates before it writes, caught by a build: the cards come back with their stamps."""
+    release(cards)
+    electrolytes = cards / "renal" / "electrolytes.md"
+    text = electrolytes.read_text(encoding="utf-8")
+    electrolytes.write_text("", encoding="utf-8")
+    build(cards, tmp_path / "dist", T1, monkeypatch)
+    electrolytes.write_text(text, encoding="utf-8")
+    log = learner.reimport(build(cards, tmp_path / "dist", T1 + 86_400, monkeypatch))
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert learner.notes()["mg-normal"]["Explanation"] == LEARNER_EDIT
+    assert_history_and_edit_kept(learner)
+
+
 def test_rebuild_without_source_date_epoch_keeps_learner_edits(cards, tmp_path, merge, monkeypatch):
     """Guards the peers' bug: notes stamped with the build time overwrite every learner edit."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     now = int(time.time())
-    monkeypatch.setattr(api.time, "time", lambda: now - 100)  # the author's first build
+    monkeypatch.setattr(time, "time", lambda: now - 100)  # the author's first build
     api.build(cards, tmp_path / "dist")
     monkeypatch.undo()
     col = new_collection(tmp_path / "anki")
@@ -219,7 +258,7 @@ def test_rebuild_without_source_date_epoch_keeps_learner_edits(cards, tmp_path, 
     note["Explanation"] += " my mnemonic"
     col.update_note(note)  # the learner's edit, now
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    monkeypatch.setattr(api.time, "time", lambda: now + 100)  # the author's next build, later
+    monkeypatch.setattr(time, "time", lambda: now + 100)  # the author's next build, later
     api.build(cards, tmp_path / "dist")
     monkeypatch.undo()
     log = import_apkg(col, tmp_path / "dist" / "renal.apkg", merge)
@@ -245,20 +284,20 @@ def test_note_type_change_built_before_a_merge_import_does_not_arrive(learner, c
     learner's last import. With the default options it always arrives.
     """
     learner.reimport(build(cards, tmp_path / "dist", T1, monkeypatch))  # any re-import
-    monkeypatch.setattr(notetype, "CSS", notetype.CSS + "\n.fd-v2 { color: teal; }\n")
+    monkeypatch.setattr(notetype, "BASIC", replace(notetype.BASIC, css=notetype.BASIC.css + "\n.fd-v2 { color: teal; }\n"))
     learner.reimport(build(cards, tmp_path / "dist", T1 + 86_400, monkeypatch))
     learner.col.models._clear_cache()
-    arrived = learner.col.models.get(notetype.MODEL_ID)["css"].endswith(".fd-v2 { color: teal; }\n")
+    arrived = learner.col.models.get(notetype.BASIC.id)["css"].endswith(".fd-v2 { color: teal; }\n")
     assert arrived is (not learner.merge)
     assert_history_and_edit_kept(learner)
 
 
 def test_note_type_contract_is_pinned():
     """Changing any of these breaks every learner's updates: see README, "Note type upgrades"."""
-    assert notetype.MODEL_ID == 1986451723
-    assert notetype.NAME == "flashdeck"
-    assert notetype.FIELDS == ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
-    assert notetype.TEMPLATE_NAME == "Card"
+    assert notetype.BASIC.id == 1986451723
+    assert notetype.BASIC.name == "flashdeck"
+    assert notetype.BASIC.fields == ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
+    assert notetype.BASIC.template == "Card"
 
 
 def test_field_list_upgrade_with_a_new_model_id_keeps_history(learner, cards, tmp_path, monkeypatch):
@@ -268,9 +307,9 @@ def test_field_list_upgrade_with_a_new_model_id_keeps_history(learner, cards, tm
     untouched ("conflicting"); with "merge note types" it moves them to the new
     one and applies the update. Either way nothing is duplicated or lost.
     """
-    monkeypatch.setattr(notetype, "FIELDS", tuple(f for f in notetype.FIELDS if f != "Source"))
-    monkeypatch.setattr(notetype, "MODEL_ID", 1986451724)
-    monkeypatch.setattr(notetype, "NAME", "flashdeck 2")
+    monkeypatch.setattr(notetype, "BASIC", replace(
+        notetype.BASIC, fields=tuple(f for f in notetype.BASIC.fields if f != "Source"), id=1986451724, name="flashdeck 2",
+    ))
     edit(cards / "renal" / "tubule.md", "They increase it.", "They increase it markedly.")
     log = learner.reimport(build(cards, tmp_path / "dist", T1, monkeypatch))
     notes = learner.notes()

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from ankiutil import import_apkg, new_collection
-from flashdeck.api import build, check
-from flashdeck.notetype import FIELDS
+from flashdeck.api import build, cards
+from flashdeck.notetype import BASIC
+
+FIELDS = BASIC.fields
 
 CARDS = Path(__file__).resolve().parent.parent / "cards"
 
@@ -21,8 +23,7 @@ def plain(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def parsed():
-    loaded = check(CARDS)
-    return [c for group in loaded.cards.values() for c in group]
+    return cards(CARDS)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def imported(tmp_path_factory, parsed):
 def test_every_parsed_card_has_an_answer_and_an_explanation(parsed):
     assert parsed, "cards/ holds no cards"
     for card in parsed:
-        if card.is_multiple_choice:
+        if card.options:
             (correct,) = card.correct_options
             assert correct.text.strip(), f"{card.path}:{card.line}: empty correct option"
         else:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import watchfiles
 
-from flashdeck import batch, live
+from flashdeck import live
 from flashdeck.cli import main
-from flashdeck.lock import LOCK_NAME
+from flashdeck.lockfile import LOCK_NAME
 
 GOOD = "## {title} {{#{id}}}\nWhat is {id}?\n\n### Answer\nThis.\n\n### Explanation\n{explanation}\n"
 
@@ -42,23 +42,27 @@ def test_watch_rebuilds_on_save_prints_what_changed_and_survives_errors(tmp_path
         yield {(watchfiles.Change.modified, str(alpha)), (watchfiles.Change.modified, str(beta))}
 
     monkeypatch.setattr(watchfiles, "watch", saves)
-    monkeypatch.setattr(batch, "REMEMBER", False)  # restored afterwards: --watch turns it on
+    monkeypatch.setattr(live, "SETTLE_STEP", 0.01)
     assert main(["build", str(cards), "--out", str(out), "--watch"]) == 0
     stdout, stderr = capsys.readouterr()
     lines = stdout.splitlines()
-    assert lines[0] == f"wrote {out / 'alpha.apkg'}: 1 cards in alpha"
-    assert lines[1] == f"wrote {out / 'beta.apkg'}: 1 cards in beta"
-    assert lines[2] == f"watching {cards} for changes (Ctrl-C to stop)"
-    assert lines[3].startswith("alpha.md: rebuilt in ")
-    assert lines[3].endswith(" s: 0 new, 1 changed, 1 unchanged, 0 retired")
-    assert lines[4].split() == ["changed", "a-1:", "Explanation"]
-    assert lines[5] == "alpha.md: not built, the last good packages stay; still watching"
-    assert lines[6].startswith("alpha.md, beta.md: rebuilt in ")
-    assert len(lines) == 8  # the lock file and cache changes rebuilt nothing
+    assert lines[:5] == [
+        f"wrote {out / 'alpha.apkg'}: 1 cards in alpha",
+        f"wrote {out / 'beta.apkg'}: 1 cards in beta",
+        "changes for learners: 2 new, 0 changed, 0 unchanged, 0 retired",
+        "  new      a-1",
+        "  new      b-1",
+    ]
+    assert lines[5] == f"watching {cards} for changes (Ctrl-C to stop)"
+    assert lines[6].startswith("alpha.md: rebuilt in ")
+    assert lines[6].endswith(" s: 0 new, 1 changed, 1 unchanged, 0 retired")
+    assert lines[7].split() == ["changed", "a-1:", "Explanation"]
+    assert lines[8] == "alpha.md: not built, the last good packages stay; still watching"
+    assert lines[9].startswith("alpha.md, beta.md: rebuilt in ")
+    assert len(lines) == 11  # the lock file and cache changes rebuilt nothing
     assert stderr.startswith(f"{alpha}:1: error: card 'a-1' has no explanation")
     assert stderr.endswith("1 error, 0 warnings\n")
     assert seen["after_error"] == seen["good"]
-    assert batch.REMEMBER  # rebuilds reused the unchanged file's result from memory
 
 
 def test_watch_ignores_the_lock_file_the_cache_and_editor_temp_files(tmp_path):
@@ -85,19 +89,19 @@ class Terminal(io.StringIO):
 def test_progress_bar_shows_on_a_terminal_once_a_run_is_slow():
     screen = Terminal()
     reporter = live.Reporter(screen, bar=True, delay=0.0)
-    reporter("read", 1, 4)
-    reporter("read", 4, 4)
+    reporter("cards", 1, 4)
+    reporter("cards", 4, 4)
     reporter("write", 1, 1)
     reporter.close()
     shown = screen.getvalue()
-    assert "reading and rendering" in shown and "4/4" in shown
+    assert "reading and rendering cards" in shown and "4/4" in shown
     assert "writing packages" in shown and "1/1" in shown
 
 
 def test_quick_runs_pipes_and_quiet_show_no_bar():
     screen = Terminal()
     quick = live.Reporter(screen, bar=True)  # the default delay: about a second
-    quick("read", 1, 1)
+    quick("cards", 1, 1)
     quick.close()
     assert screen.getvalue() == ""
     assert live.Reporter.for_cli(quiet=False, verbose=False, stream=io.StringIO()) is None
@@ -114,5 +118,6 @@ def test_verbose_build_prints_a_plain_line_per_stage(tmp_path, capsys):
     first = capsys.readouterr().err.splitlines()
     assert main(["build", str(cards), "--out", str(tmp_path / "dist"), "--verbose"]) == 0
     second = capsys.readouterr().err.splitlines()
-    assert [line.rsplit(" in ", 1)[0] for line in first] == ["read and rendered 2 card files (0 from the cache)", "wrote 2 packages"]
-    assert [line.rsplit(" in ", 1)[0] for line in second] == ["read and rendered 2 card files (2 from the cache)", "wrote 2 packages"]
+    assert [line.rsplit(" in ", 1)[0] for line in first] == ["read 2 cards (0 known from the cache or the last build)", "wrote 2 packages"]
+    # Nothing changed: both packages are left as they are.
+    assert [line.rsplit(" in ", 1)[0] for line in second] == ["read 2 cards (2 known from the cache or the last build)", "wrote 0 packages"]

@@ -1,8 +1,8 @@
 """flashdeck: Markdown question files -> Anki decks that keep learners' history."""
 
-__version__ = "0.1.0"
+from .api import BuildReport, CheckReport, build, check
+from .errors import BuildError, Diagnostic, FlashdeckError
+from .session import Session
+from .version import __version__
 
-from .api import build, check  # noqa: E402
-from .errors import BuildError, Diagnostic, FlashdeckError  # noqa: E402
-
-__all__ = ["build", "check", "BuildError", "Diagnostic", "FlashdeckError", "__version__"]
+__all__ = ["build", "check", "BuildReport", "CheckReport", "Session", "BuildError", "Diagnostic", "FlashdeckError", "__version__"]

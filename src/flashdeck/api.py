@@ -1,54 +1,31 @@
-"""The public pipeline: discover -> parse -> validate -> render -> package -> write.
+"""The public pipeline: `build`, `check` and `notes`, each the steps in order.
 
-`build()` and `check()` are what the CLI and build.py call.
+discover -> read and cut each file into cards (scan) -> per card: parse,
+validate, render (cardwork) -> rules across cards, images, the lock
+(validate, media) -> stamps (lock) -> packages (package) -> write.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
+import hashlib
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import batch, notetype
-from . import lock as lockmod
-from .batch import Job
-from .cache import Cache
-from .discover import Bundle, default_deck_name, discover, relpath
-from .errors import WARNING, BuildError, Diagnostic, FlashdeckError
-from .model import Card, Note
-from .package import write_apkg
-from .validate import empty_packages, validate
+from . import cardwork, discover, lock, lockfile, media, notetype, package, parse, retire, scan, validate
+from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
+from .frontmatter import read as read_front_matter
+from .identity import checksum, deck_id, guid, timed_ids
+from .lockfile import LOCK_NAME, Lock
+from .model import Card, FileContext, Note, Placed
+from .session import Session
+from .store import Store, context
 from .write import atomic_write_all
 
-RETIRED_TAG = "flashdeck::retired"
-
 Progress = Callable[[str, int, int], None]
-"""`progress(stage, done, total)`: stage "read" counts card files, "write" counts packages."""
-
-
-@dataclass(slots=True)
-class Loaded:
-    """Parsed and validated sources of a cards folder."""
-
-    cards_dir: Path
-    bundles: list[Bundle]
-    cards: dict[str, list[Card]]
-    """Bundle name -> its cards in source order."""
-    media: dict[tuple[Path, str], tuple[str, Path]]
-    """(card file, ref as written) -> (packaged name, file on disk)."""
-    warnings: list[Diagnostic]
-    notes: dict[str, list[Note]] | None = None
-    """Bundle name -> its cards rendered, in source order (None: not rendered yet)."""
-    render_warnings: list[Diagnostic] = field(default_factory=list)
-    """What the sanitizer removed while rendering `notes`."""
-    cache: Cache | None = None
-    """The build cache these sources were read through (a build also keeps the package's deflated chunks in it)."""
-    derived: dict[str, tuple[dict[str, str], str, int]] = field(default_factory=dict)
-    """Card id -> its lock field hashes, GUID and checksum, computed when it was rendered."""
+"""`progress(stage, done, total)`: stage "cards" counts cards, "write" counts packages."""
 
 
 @dataclass(slots=True)
@@ -57,167 +34,416 @@ class PackageReport:
     decks: list[str]
     cards: int
     retired: int
+    unchanged: bool = False
+    """The package's content is the same as the file already there, which was left untouched."""
+    deflate: str = ""
+    chunks_deflated: int = 0
+    chunks_reused: int = 0
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What `check` found: the cards, the problems (warnings only: errors raise), and what a build would bring."""
+
+    cards: int
+    packages: int
+    warnings: list[Diagnostic]
+    change: lock.Change
+    cached: int = 0
+    """Cards whose result came from the cache (or, in --watch, from the last build)."""
 
 
 @dataclass(slots=True)
 class BuildReport:
     packages: list[PackageReport] = field(default_factory=list)
-    change: lockmod.Change = field(default_factory=lockmod.Change)
+    change: lock.Change = field(default_factory=lock.Change)
     warnings: list[Diagnostic] = field(default_factory=list)
     wrote: bool = True
+    removed: list[Path] = field(default_factory=list)
+    """Packages of card files that are gone, deleted from the output folder."""
+    cards: int = 0
+    cached: int = 0
 
 
-def load(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True) -> Loaded:
-    """Read, parse and validate every card file. Raises BuildError listing every problem.
+@dataclass(slots=True)
+class _Prepared:
+    """A cards folder read, checked and compared with its lock: everything but the packages."""
 
-    Reads a build's cache (cache.py) but, like `check`, writes nothing.
-    """
-    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache=False)
-    _raise_problems(diags, strict)
-    loaded.warnings = diags
-    return loaded
+    cards_dir: Path
+    bundles: list[discover.Bundle]
+    cards: list[Placed]
+    names: dict[str, dict[str, str]]
+    """Card key -> {image src: packaged name}, for cards that show images."""
+    media: dict[str, dict[str, Path]]
+    """Package -> {packaged name: file}."""
+    warnings: list[Diagnostic]
+    old: Lock
+    new: Lock
+    change: lock.Change
+    retired: dict[str, list[Note]]
+    """Package -> the notices of retired cards it carries (retire.py)."""
+    cached: int
+    store: Store
 
 
-def _collect(
+def check(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True, session: Session | None = None) -> CheckReport:
+    """Validate (and render, so unsafe HTML is reported) without writing anything in the project."""
+    with _session(session) as s:
+        p = _prepare(Path(cards_dir), strict, s, progress, use_cache, writable=False)
+        return CheckReport(len(p.cards), len(p.bundles), p.warnings, p.change, p.cached)
+
+
+def build(
     cards_dir: Path,
+    out_dir: Path,
+    strict: bool = False,
+    dry_run: bool = False,
+    *,
     progress: Progress | None = None,
     use_cache: bool = True,
-    write_cache: bool = True,
-    slim: bool = False,
-    prune: bool = True,
-    meanwhile: Callable[[], None] | None = None,
-) -> tuple[Loaded, list[Diagnostic]]:
-    """Parse, validate and render everything; return what was found and every problem, raising nothing.
+    session: Session | None = None,
+) -> BuildReport:
+    """Build one .apkg per top-level file or folder of `cards_dir` into `out_dir`.
 
-    Each file is parsed and rendered on its own (batch.py): from the cache when
-    unchanged, in parallel when there is much to do. With `slim` (build), the
-    cards of a big deck come back without their Markdown: validate() reads only
-    their ids, titles and places, and the notes carry the rendered fields.
+    Nothing is written unless every package can be built: each .apkg is written
+    to a temp file and moved into place; the lock file is updated last. A
+    package whose content did not change is left as it is. With `dry_run`,
+    only the change against the lock is computed.
     """
-    cards_dir = Path(cards_dir)
-    bundles = discover(cards_dir)
-    jobs = [Job(path, relpath(path, cards_dir), default_deck_name(relpath(path, cards_dir))) for b in bundles for path in b.files]
-    cache = Cache(cards_dir, enabled=use_cache, read_only=not write_cache)
-    done = 0
-
-    def advance(_cards: int) -> None:
-        nonlocal done
-        done += 1
+    cards_dir, out_dir = Path(cards_dir), Path(out_dir)
+    with _session(session) as s:
+        p = _prepare(cards_dir, strict, s, progress, use_cache, writable=not dry_run, out_dir=out_dir)
+        report = BuildReport(change=p.change, warnings=p.warnings, wrote=not dry_run, cards=len(p.cards), cached=p.cached)
+        plans = _plan(p, out_dir)
+        jobs = []
+        changed = [plan for plan in plans if not plan.report.unchanged]
+        report.packages = [plan.report for plan in plans]
+        for n, plan in enumerate(changed):
+            jobs.append((plan.report.path, _producer(plan, p, s, progress, n, len(changed))))
+        lock_path = cards_dir / LOCK_NAME
+        text = p.new.dumps().encode("utf-8")
+        if _read_or_none(lock_path) != text:
+            jobs.append((lock_path, lambda f: f.write(text)))
+        report.removed = _stale(p, out_dir)
+        if not dry_run:
+            try:
+                atomic_write_all(jobs, report.removed)
+            except OSError as exc:
+                where = Path(exc.filename) if exc.filename else out_dir
+                raise CardError(where, 0, f"cannot write ({exc.strerror or exc}): check that the folder is writable, or choose another with --out") from None
+            for plan in plans:
+                if not plan.report.unchanged:
+                    _remember_package(p.store, plan)
+            p.store.commit(prune=True)
         if progress is not None:
-            progress("read", done, len(jobs))
+            progress("write", len(changed), len(changed))
+        return report
 
-    results = iter(batch.process(jobs, cards_dir, cache, advance, slim=slim, meanwhile=meanwhile))
-    if prune:  # else the caller prunes once it has used the cache too
-        cache.prune()
-    if progress is not None:
-        progress("cached", cache.hits, len(jobs))
-    diags: list[Diagnostic] = []
-    media_diags: list[Diagnostic] = []
-    cards: dict[str, list[Card]] = {}
-    notes: dict[str, list[Note]] = {}
-    media: dict[tuple[Path, str], tuple[str, Path]] = {}
-    render_warnings: list[Diagnostic] = []
-    derived: dict[str, tuple[dict[str, str], str, int]] = {}
+
+def notes(cards_dir: Path, strict: bool = False, *, session: Session | None = None) -> tuple[list[Note], dict[str, Path], list[Diagnostic]]:
+    """Every live card's note (fields as packaged), the images they show by packaged name, and the warnings."""
+    with _session(session) as s:
+        p = _prepare(Path(cards_dir), strict, s, None, True, writable=False)
+        out = [_note(c, f, p.names.get(c.key)) for c, f in zip(p.cards, p.store.fields([c.key for c in p.cards]))]
+        images = {name: path for by_name in p.media.values() for name, path in by_name.items()}
+        return out, images, p.warnings
+
+
+def cards(cards_dir: Path) -> list[Card]:
+    """Every card of `cards_dir` as parsed (the records, with their lines), in package and file order."""
+    cards_dir = Path(cards_dir)
+    bundles, problems = discover.discover(cards_dir)
+    out = []
+    for f in _read(cards_dir, bundles, problems):
+        out += [parse.card(c.text.decode("utf-8", "replace"), c.line, f.ctx) for c in f.chunks]  # (parse.file, cut already)
+    errors = [d for d in problems if d.is_error and d.line == 0 or "not UTF-8" in d.message]
+    if errors:
+        raise BuildError(errors)
+    return out
+
+
+# --- the steps ----------------------------------------------------------------
+
+
+def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | None, use_cache: bool, writable: bool, out_dir: Path | None = None) -> _Prepared:
+    bundles, problems = discover.discover(cards_dir)
+    files = _read(cards_dir, bundles, problems)
+    store = s.store(cards_dir, use_cache, writable)
+    cards, unreadable = cardwork.run(
+        files, store, s.renderer, s.workers,
+        (lambda done, total: progress("cards", done, total)) if progress is not None else None,
+    )
+    cached = store.hits
+    problems += unreadable
+    for c in cards:
+        problems += [d.placed(c.path, c.line - 1) for d in c.result.problems]
+    problems += validate.across(cards, cards_dir)
+    problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
+    cards, names, images = _images(cards, files, cards_dir, store, s, problems)
+    lock_path = cards_dir / LOCK_NAME
+    old = _old_lock(lock_path, bundles, out_dir, problems)
+    problems += validate.against_lock(cards, old)
+    _raise_problems(problems, strict)
+    new, change = lock.update(old, cards, {nt.kind: nt.fingerprint for nt in notetype.all_types()}, build_time(), lambda: lock.released_lock(lock_path))
+    decks: dict[str, set[str]] = {}
+    for c in cards:
+        decks.setdefault(c.package, set()).add(c.deck)
+    retired, unshipped = retire.place(new, decks, lock_path)
+    problems += unshipped
+    _raise_problems(unshipped, strict)
+    return _Prepared(cards_dir, bundles, cards, names, images, problems, old, new, change, retired, cached, store)
+
+
+def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic]) -> list[cardwork.SourceFile]:
+    """Each card file read, its front matter understood, and cut into cards; file-level problems into `problems`."""
+    files = []
     for bundle in bundles:
-        found: list[Card] = []
-        rendered: list[Note] = []
-        for _ in bundle.files:
-            result = next(results)
-            diags.extend(result.diagnostics)
-            found.extend(result.cards)
-            rendered.extend(result.notes)
-            media_diags.extend(result.media_diagnostics)
-            render_warnings.extend(result.render_diagnostics)
-            if len(result.derived) == len(result.notes):
-                derived.update(zip([n.id for n in result.notes], result.derived))
-            for ref, value in result.media.items():
-                media[(result.path, ref)] = value
-        cards[bundle.name] = found
-        notes[bundle.name] = rendered
-    all_cards = [c for group in cards.values() for c in group]
-    diags.extend(validate(all_cards, cards_dir))
-    diags.extend(empty_packages(cards, {b.name: cards_dir / b.name for b in bundles if (cards_dir / b.name).is_dir()}))
-    diags.extend(media_diags)
-    if not all_cards and not any(d.is_error for d in diags):
-        diags.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
-    return Loaded(cards_dir, bundles, cards, media, [], notes, render_warnings, cache, derived), diags
+        for path in bundle.files:
+            rel = discover.relpath(path, cards_dir)
+            try:
+                data = scan.load(path)
+            except FlashdeckError as err:
+                problems += err.diagnostics
+                continue
+            if not data.strip():
+                problems.append(validate.empty_file(path))
+                continue
+            split = scan.split(data)
+            front = _front_matter(path, data, split, problems)
+            ctx = FileContext(path, rel, front.deck or discover.default_deck_name(rel), front.tags, bool(front.shuffle))
+            labels = [_label(c.text) for c in split.chunks]
+            problems += validate.file(path, split, labels)
+            files.append(cardwork.SourceFile(ctx, bundle.name, split.chunks))
+    return files
+
+
+def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic]):
+    if split.front is None:
+        return read_front_matter([])
+    head = data.split(b"\n", split.body_start)[: split.body_start]
+    try:
+        lines = [line.decode("utf-8") for line in head]
+    except UnicodeDecodeError:
+        problems.append(Diagnostic(path, 1, "front matter is not UTF-8: save the file again with UTF-8 encoding", ERROR))
+        return read_front_matter([])
+    front = read_front_matter(lines)
+    problems += [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in front.problems]
+    return front
+
+
+def _label(chunk: bytes) -> str:
+    heading = chunk.split(b"\n", 1)[0].decode("utf-8", "replace")
+    content = scan.atx(heading, 2)
+    title, candidate, _ = scan.split_id(content[0] if content else "")
+    from .identity import ID_RE
+
+    if candidate and ID_RE.fullmatch(candidate):
+        return f"card '{candidate}'"
+    return f"card '{title or '(untitled)'}'"
+
+
+def _images(cards: list[Placed], files: list[cardwork.SourceFile], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):
+    """Resolve every image the cards show: package it under its content hash, or report it (validate.images)."""
+    names: dict[str, dict[str, str]] = {}
+    images: dict[str, dict[str, Path]] = {}
+    with_images = [c for c in cards if c.result.images]
+    if not with_images:
+        return cards, names, images
+    root = cards_dir.resolve()
+    sources = {(f.ctx.path, ch.line): ch.text for f in files for ch in f.chunks}
+    finished: dict[str, Placed] = {}
+    fields_of = dict(zip([c.key for c in with_images], store.fields([c.key for c in with_images])))
+    for c in with_images:
+        found = [media.resolve(src, c.path.parent, root, lambda path, st: s.image_name(store, path, st)) for src in c.result.images]
+        text = sources[(c.path, c.line)].decode("utf-8", "replace").split("\n")
+        problems += validate.images(c, found, list(enumerate(text, start=c.line)), cards_dir)
+        ok = {img.src: img.name for img in found if img.status == media.OK}
+        names[c.key] = ok
+        for img in found:
+            if img.status == media.OK:
+                images.setdefault(c.package, {})[img.name] = img.path
+        fields = fields_of.get(c.key)
+        if fields is not None and len(ok) == len(found):
+            finished[c.key] = replace(c, result=cardwork.finish(c.result, media.rewrite(fields, ok)))
+    return [finished.get(c.key, c) for c in cards], names, images
+
+
+def _old_lock(lock_path: Path, bundles: list[discover.Bundle], out_dir: Path | None, problems: list[Diagnostic]) -> Lock:
+    """The lock as the last build left it; a missing one is an error where git has it, a warning where packages exist."""
+    try:
+        old = lockfile.read(lock_path)
+    except FlashdeckError as err:
+        problems += err.diagnostics
+        return Lock()
+    if old is not None:
+        return old
+    if lock.released_lock(lock_path) is not None:
+        problems.append(Diagnostic(lock_path, 0, (
+            "the lock file is missing but git has it: restore it (git checkout -- the file); without it every card "
+            "looks new to learners and the next release overwrites their own edits"
+        ), ERROR))
+    elif out_dir is not None:
+        built = [out_dir / f"{b.name}.apkg" for b in bundles if (out_dir / f"{b.name}.apkg").exists()]
+        if built:
+            problems.append(Diagnostic(lock_path, 0, (
+                f"there is no lock file, but {built[0]} exists: if that package was ever given to learners, restore the "
+                "lock from where you keep it, or every card looks new and the next release overwrites their own edits"
+            ), "warning"))
+    return Lock()
 
 
 def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
     """One BuildError with every problem, warnings included, when any is an error (or any at all with strict)."""
     if any(d.is_error for d in diags) or (strict and diags):
-        raise BuildError([_as_error(d) if strict else d for d in diags])
+        raise BuildError([d.as_error() if strict else d for d in diags])
 
 
-def _checked(
-    cards_dir: Path,
-    strict: bool,
-    progress: Progress | None = None,
-    use_cache: bool = True,
-    write_cache: bool = True,
-    slim: bool = False,
-    prune: bool = True,
-    meanwhile: Callable[[], None] | None = None,
-) -> tuple[Loaded, dict[str, list[Note]]]:
-    """Load, validate and render: the sanitizer's warnings join the parser's in the same run."""
-    loaded, diags = _collect(cards_dir, progress, use_cache, write_cache, slim, prune, meanwhile)
-    notes = render_notes(loaded, diags)
-    _raise_problems(diags, strict)
-    loaded.warnings = diags
-    return loaded, notes
+# --- packages -------------------------------------------------------------------
 
 
-def _as_error(d: Diagnostic) -> Diagnostic:
-    return Diagnostic(d.path, d.line, d.message, "error", d.column)
+@dataclass(slots=True)
+class _Plan:
+    name: str
+    live: list[Placed]
+    retired: list[Note]
+    decks: dict[str, int]
+    media: dict[str, Path]
+    digest: str
+    report: PackageReport
 
 
-def _gc_paused(fn):
-    """Run `fn` with Python's cycle collector paused (restored after).
+def _plan(p: _Prepared, out_dir: Path) -> list[_Plan]:
+    """Per package: its notes (live, then retired), decks, media and a digest of everything its bytes depend on."""
+    live: dict[str, list[Placed]] = {}
+    for c in p.cards:
+        live.setdefault(c.package, []).append(c)
+    retired = p.retired
+    sde = source_date_epoch()
+    plans = []
+    for bundle in p.bundles:
+        cards = live.get(bundle.name, [])
+        gone = retired.get(bundle.name, [])
+        decks = {d: deck_id(d) for d in sorted({c.deck for c in cards} | {n.deck for n in gone})}
+        images = p.media.get(bundle.name, {})
+        h = hashlib.sha256(context() + b"package\0" + repr(sde).encode())
+        for nt in notetype.all_types():
+            h.update(f"{nt.kind}:{nt.fingerprint}:{p.new.notetypes.get(nt.kind)}\0".encode())
+        for c in cards:
+            e = p.new.entries[c.result.id]
+            h.update(f"{c.result.id}\0{c.result.digest}\0{e.added}\0{e.changed}\0{c.deck}\0{' '.join(c.result.tags)}\0{c.result.ords}\0".encode())
+        for n in gone:
+            e = p.new.entries[n.id]
+            h.update(f"{n.id}\0{n.fields}\0{n.deck}\0{e.added}\0{e.retired}\0{n.ords}\0".encode())
+        for name in sorted(images):
+            h.update(name.encode() + b"\0")
+        h.update(repr(sorted(decks.items())).encode())
+        target = out_dir / f"{bundle.name}.apkg"
+        report = PackageReport(target, sorted({c.deck for c in cards}), len(cards), len(gone))
+        plan = _Plan(bundle.name, cards, gone, decks, images, h.hexdigest(), report)
+        report.unchanged = _unchanged(p.store, plan)
+        plans.append(plan)
+    return plans
 
-    A build makes millions of small acyclic objects (cards, notes, lock
-    entries) that reference counting frees; the collector only re-scans them,
-    again and again as they pile up: a tenth of a rebuild of 10,000 cards.
-    Render workers turn it back on (batch.py).
-    """
 
-    @functools.wraps(fn)
-    def paused(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
+def _producer(plan: _Plan, p: _Prepared, s: Session, progress: Progress | None, n: int, total: int):
+    def produce(f) -> None:
+        if progress is not None:
+            progress("write", n, total)
+        entries = p.new.entries
+        kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
+        mods = {k: p.new.notetypes[k][1] for k in sorted(kinds)}
+        written = package.write(
+            f, _pack_notes(plan, p), plan.decks, mods, plan.media,
+            _timestamp(plan, entries, mods), s.facts(), p.store, context(),
+        )
+        r = plan.report
+        r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
 
-    return paused
-
-
-@_gc_paused
-def check(cards_dir: Path, strict: bool = False, *, progress: Progress | None = None, use_cache: bool = True) -> Loaded:
-    """Validate (and render, so unsafe HTML is reported) without writing anything; a build's cache is read."""
-    return _checked(cards_dir, strict, progress, use_cache, write_cache=False)[0]
+    return produce
 
 
-def render_notes(loaded: Loaded, diagnostics: list[Diagnostic] | None = None) -> dict[str, list[Note]]:
-    """Every card's note, by package; what the sanitizer removed goes into `diagnostics`."""
-    if loaded.notes is not None:  # rendered while loading (batch.py)
-        if diagnostics is not None:
-            diagnostics.extend(loaded.render_warnings)
-        return loaded.notes
-    from .render import Renderer
+def _pack_notes(plan: _Plan, p: _Prepared) -> Iterator[package.PackNote]:
+    """The package's notes in order, fields read from the store as they are written (never all in memory)."""
+    entries = p.new.entries
+    ids = timed_ids([(entries[c.result.id].added, c.result.id) for c in plan.live] + [(entries[n.id].added, n.id) for n in plan.retired])
+    card_ids = timed_ids(
+        [(entries[c.result.id].added, (c.result.id, o)) for c in plan.live for o in c.result.ords]
+        + [(entries[n.id].added, (n.id, o)) for n in plan.retired for o in n.ords]
+    )
+    for c, fields in zip(plan.live, p.store.fields([c.key for c in plan.live])):
+        if fields is None:
+            raise FlashdeckError(c.path, c.line, "internal: the rendered card went missing from the build store; run the build again")
+        fields = media.rewrite(fields, p.names.get(c.key, {}))
+        r, e = c.result, entries[c.result.id]
+        did = plan.decks[c.deck]
+        yield package.PackNote(ids[r.id], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), tuple((card_ids[(r.id, o)], o, did) for o in r.ords))
+    for n in plan.retired:
+        e = entries[n.id]
+        did = plan.decks[n.deck]
+        yield package.PackNote(ids[n.id], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), tuple((card_ids[(n.id, o)], o, did) for o in n.ords))
 
-    renderer = Renderer()
-    out: dict[str, list[Note]] = {}
-    for bundle in loaded.bundles:
-        notes = []
-        for card in loaded.cards[bundle.name]:
-            media = {ref: name for (path, ref), (name, _) in loaded.media.items() if path == card.path}
-            notes.append(renderer.note(card, relpath(card.path, loaded.cards_dir), notetype.FIELDS, media))
-        out[bundle.name] = notes
-    if diagnostics is not None:
-        diagnostics.extend(renderer.diagnostics)
-    return out
+
+def _timestamp(plan: _Plan, entries, mods: dict[str, int]) -> int:
+    sde = source_date_epoch()
+    if sde is not None:
+        return sde
+    times = [entries[c.result.id].changed for c in plan.live] + [entries[n.id].retired or 0 for n in plan.retired]
+    return max([*mods.values(), *times], default=0)
+
+
+def _note(c: Placed, fields, names) -> Note:
+    fields = media.rewrite(fields or (), names or {})
+    r = c.result
+    return Note(r.id or "", r.kind, c.deck, r.title, fields, r.tags, r.ords, c.path, c.line)
+
+
+def _unchanged(store: Store, plan: _Plan) -> bool:
+    record = store.get(_package_key(plan.report.path))
+    if not isinstance(record, tuple) or len(record) != 3 or record[0] != plan.digest:
+        return False
+    try:
+        st = plan.report.path.stat()
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (record[1], record[2])
+
+
+def _remember_package(store: Store, plan: _Plan) -> None:
+    try:
+        st = plan.report.path.stat()
+    except OSError:
+        return
+    store.put_value(_package_key(plan.report.path), (plan.digest, st.st_size, st.st_mtime_ns))
+
+
+def _package_key(path: Path) -> str:
+    return "p" + hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _stale(p: _Prepared, out_dir: Path) -> list[Path]:
+    """Packages this lock built before whose card files are gone (their cards retired or moved)."""
+    current = {b.name for b in p.bundles}
+    before = {e.package for e in p.old.entries.values() if e.package} - current
+    return [out_dir / f"{name}.apkg" for name in sorted(before) if (out_dir / f"{name}.apkg").is_file()]
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _session(session: Session | None):
+    """The caller's session, or one for this call only."""
+    if session is not None:
+        from contextlib import nullcontext
+
+        return nullcontext(session)
+    return Session()
+
+
+# --- time -------------------------------------------------------------------------
 
 
 def source_date_epoch() -> int | None:
@@ -228,9 +454,14 @@ def source_date_epoch() -> int | None:
     try:
         value = int(sde)
     except ValueError:
-        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{sde}'") from None
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{sde[:30]}'") from None
     if value < 0:
         raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must not be negative, not '{sde}'")
+    if value > time.time() + lockfile.FUTURE_MARGIN:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, (
+            f"SOURCE_DATE_EPOCH {sde[:30]} lies in the future (is it in milliseconds?): it must be seconds since 1970, "
+            "such as $(git log -1 --format=%ct); a future stamp would overwrite learners' copies at every import"
+        ))
     return value
 
 
@@ -238,182 +469,3 @@ def build_time() -> int:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
     sde = source_date_epoch()
     return sde if sde is not None else int(time.time())
-
-
-@_gc_paused
-def build(
-    cards_dir: Path,
-    out_dir: Path,
-    strict: bool = False,
-    dry_run: bool = False,
-    *,
-    progress: Progress | None = None,
-    use_cache: bool = True,
-) -> BuildReport:
-    """Build one .apkg per top-level file or folder of `cards_dir` into `out_dir`.
-
-    Nothing is written unless every package can be built: each .apkg is written
-    to a temp file and moved into place; the lock file is updated last.
-    With `dry_run`, only the change summary against the lock is computed.
-    `progress` is told how far reading and writing got; `use_cache=False`
-    parses and renders every file anew (the cache is described in cache.py).
-    """
-    cards_dir, out_dir = Path(cards_dir), Path(out_dir)
-    lock_path = cards_dir / lockmod.LOCK_NAME
-    early: list = []
-
-    def read_lock_early() -> None:
-        """Read the lock while a forked process renders the edited files (batch.py); any error is raised later, in turn."""
-        try:
-            early.append(lockmod.read_lock(lock_path))
-        except FlashdeckError as err:
-            early.append(err)
-
-    loaded, notes_by_bundle = _checked(cards_dir, strict, progress, use_cache, slim=True, prune=dry_run, meanwhile=read_lock_early)
-    cache = loaded.cache if not dry_run else None
-    all_notes = [n for notes in notes_by_bundle.values() for n in notes]
-    if early and isinstance(early[0], FlashdeckError):
-        raise early[0]
-    old_lock = early[0] if early else lockmod.read_lock(lock_path)
-    packages = {n.id: name for name, notes in notes_by_bundle.items() for n in notes}
-    sde = source_date_epoch()
-    known = {cid: d[0] for cid, d in loaded.derived.items()}
-    new_lock, change = lockmod.update(old_lock, all_notes, notetype.FIELDS, notetype.fingerprint(), build_time(), packages, known)
-    guids = {cid: d[1:] for cid, d in loaded.derived.items()}
-    retired_by_bundle, unshipped = _place_retired(new_lock, notes_by_bundle, lock_path)
-    lock_warnings = [*change.warnings, *unshipped]
-    if strict and lock_warnings:
-        raise BuildError([_as_error(d) for d in lock_warnings])
-    report = BuildReport(change=change, warnings=[*loaded.warnings, *lock_warnings], wrote=not dry_run)
-    stamps = new_lock.entries  # each entry has the `added` and `changed` of a package.Stamp
-    jobs: list = []
-    total = len(loaded.bundles)
-
-    def package_job(done, notes, retired, media):
-        def produce(f):
-            if progress is not None:
-                progress("write", done, total)
-            write_apkg(f, [*notes, *retired], stamps, new_lock.notetype_changed, media, sde, cache, guids)
-
-        return produce
-
-    for done, bundle in enumerate(loaded.bundles):
-        notes = notes_by_bundle[bundle.name]
-        retired = retired_by_bundle.get(bundle.name, [])
-        files = set(bundle.files)
-        media = {name: path for (card_path, _), (name, path) in loaded.media.items() if card_path in files}
-        target = out_dir / f"{bundle.name}.apkg"
-        jobs.append((target, package_job(done, notes, retired, media)))
-        decks = sorted({n.deck for n in notes})
-        report.packages.append(PackageReport(target, decks, len(notes), len(retired)))
-    if not dry_run:
-        # All packages and the lock change together or not at all: a failure in
-        # the second package must not leave the first one new and the lock old.
-        atomic_write_all(_with_lock(jobs, new_lock, lock_path))
-        if cache is not None:
-            cache.prune()
-    if progress is not None:
-        progress("write", total, total)
-    return report
-
-
-def _with_lock(jobs: list, lock: lockmod.Lock, lock_path: Path):
-    """`jobs`, then writing the lock file when its text changed.
-
-    The lock's text (3 MB for 10,000 cards) is made on a thread while the
-    packages are written: SQLite and zlib let go of the GIL for much of that.
-    """
-    import threading
-
-    answer: list = []
-
-    def text() -> None:
-        try:
-            data = lock.dumps().encode("utf-8")
-            try:
-                same = lock_path.read_bytes() == data
-            except FileNotFoundError:
-                same = False
-            answer.append((data, same))
-        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
-            answer.append(exc)
-
-    thread = threading.Thread(target=text, daemon=True)
-    thread.start()
-    try:
-        yield from jobs
-    finally:
-        thread.join()
-    if isinstance(answer[0], BaseException):
-        raise answer[0]
-    data, same = answer[0]
-    if not same:
-        yield lock_path, lambda f: f.write(data)
-
-
-def _place_retired(
-    lock: lockmod.Lock, notes_by_bundle: dict[str, list[Note]], lock_path: Path
-) -> tuple[dict[str, list[Note]], list[Diagnostic]]:
-    """Retired notes by package, and a warning for each that no package can carry.
-
-    A retired card goes back into the package it was last built into, so the
-    learner's copy gets the notice and the tag; when that package is gone, into
-    the first package (by name) that still builds its deck.
-    """
-    deck_home: dict[str, str] = {}
-    for name in sorted(notes_by_bundle):
-        for n in notes_by_bundle[name]:
-            deck_home.setdefault(n.deck, name)
-    placed: dict[str, list[Note]] = {}
-    unshipped = []
-    for entry in sorted(lock.entries.values(), key=lambda e: e.id):
-        if entry.retired is None:
-            continue
-        home = entry.package if entry.package in notes_by_bundle else deck_home.get(entry.deck)
-        if home is None:
-            unshipped.append(Diagnostic(lock_path, 0, (
-                f"retired card '{entry.id}' is not shipped: no package builds its package '{entry.package}' or its deck "
-                f"'{entry.deck}' any more, so learners who have it will not see it marked retired; delete its line "
-                "from the lock file to stop this warning"
-            ), WARNING))
-            continue
-        placed.setdefault(home, []).append(_retired_note(entry))
-    return placed, unshipped
-
-
-def _retired_note(entry: lockmod.Entry) -> Note:
-    """The note a learner gets for a card its author removed: same GUID, a notice, the retired tag.
-
-    Its modification time is the retirement time (from the lock), so it replaces
-    the learner's copy once; the card and its review history stay.
-    """
-    title = entry.title or entry.id
-    when = time.strftime("%Y-%m-%d", time.gmtime(entry.retired or entry.changed))
-    fields = {
-        "ID": _esc(entry.id),
-        "Question": f"{_esc(title)} <em>(retired)</em>",
-        "Options": "",
-        "Answer": f"The author removed this card from the deck on {when}.",
-        "Explanation": (
-            "It is kept so your review history stays intact. Find such cards with the tag "
-            f"<code>{RETIRED_TAG}</code> and suspend or delete them when you wish."
-        ),
-        "References": "",
-        "Source": "",
-    }
-    return Note(
-        id=entry.id,
-        deck=entry.deck,
-        title=title,
-        fields=tuple(fields[name] for name in notetype.FIELDS),
-        tags=(RETIRED_TAG,),
-        path=Path(),
-        line=0,
-        retired=True,
-    )
-
-
-def _esc(s: str) -> str:
-    import html
-
-    return html.escape(s)

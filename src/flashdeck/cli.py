@@ -8,12 +8,14 @@ compiler-style lines here; any other exception is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import __version__, live
+from . import live
 from .errors import Diagnostic, FlashdeckError, sort_key
+from .version import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flashdeck: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`flashdeck diff | head`): say nothing more, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _run(args) -> int:
@@ -68,46 +75,37 @@ def _run(args) -> int:
     if args.command == "check":
         reporter = live.Reporter.for_cli(quiet=False, verbose=False)
         try:
-            loaded = api.check(args.cards_dir, strict=args.strict, progress=reporter)
+            report = api.check(args.cards_dir, strict=args.strict, progress=reporter)
         finally:
             if reporter is not None:
                 reporter.close()
-        _print_problems(loaded.warnings)
-        n = sum(len(c) for c in loaded.cards.values())
-        print(f"{args.cards_dir}: {n} cards in {len(loaded.bundles)} package(s), no errors")
+        _print_problems(report.warnings)
+        print(f"{args.cards_dir}: {report.cards} cards in {report.packages} package(s), no errors")
         return 0
     if args.command in ("build", "diff"):
-        dry = args.command == "diff" or args.dry_run
         if getattr(args, "watch", False):
             return _watch(args)
-        reporter = live.Reporter.for_cli(getattr(args, "quiet", False), getattr(args, "verbose", False))
+        dry = args.command == "diff" or args.dry_run
+        verbose = getattr(args, "verbose", False)
+        reporter = live.Reporter.for_cli(getattr(args, "quiet", False), verbose)
         try:
             report = api.build(
-                args.cards_dir,
-                args.out,
-                strict=getattr(args, "strict", False),
-                dry_run=dry,
-                progress=reporter,
-                use_cache=not getattr(args, "no_cache", False),
+                args.cards_dir, args.out, strict=getattr(args, "strict", False), dry_run=dry,
+                progress=reporter, use_cache=not getattr(args, "no_cache", False),
             )
         finally:
             if reporter is not None:
                 reporter.close()
         _print_problems(report.warnings)
-        quiet = getattr(args, "quiet", False)
-        if not quiet:
-            for pkg in report.packages:
-                verb = "would write" if dry else "wrote"
-                retired = f" (+{pkg.retired} retired)" if pkg.retired else ""
-                print(f"{verb} {pkg.path}: {pkg.cards} cards{retired} in {', '.join(pkg.decks)}")
-            print(("changes for learners: " if not dry else "a re-import would bring: ") + report.change.summary())
+        if not getattr(args, "quiet", False):
+            _print_build(report, dry, verbose)
         return 0
     if args.command == "preview":
         from . import preview
 
         report = preview.write(args.cards_dir, args.out, strict=args.strict)
         _print_problems(report.warnings)
-        print(f"wrote {report.path}: {report.cards} cards in {', '.join(report.decks)}")
+        print(f"wrote {report.path}: {report.cards} cards in {decks_shown(report.decks)}")
         return 0
     if args.command == "ids":
         from .ids import assign_ids
@@ -122,35 +120,70 @@ def _run(args) -> int:
     raise AssertionError(args.command)
 
 
+def _print_build(report, dry: bool, verbose: bool) -> None:
+    unchanged = [pkg for pkg in report.packages if pkg.unchanged]
+    for pkg in report.packages:
+        if pkg.unchanged and not verbose:
+            continue
+        verb = "unchanged" if pkg.unchanged else ("would write" if dry else "wrote")
+        retired = f" (+{pkg.retired} retired)" if pkg.retired else ""
+        how = ""
+        if verbose and pkg.deflate == "chunked":
+            how = f" [collection deflated in chunks: {pkg.chunks_deflated} new, {pkg.chunks_reused} from the cache]"
+        elif verbose and pkg.deflate:
+            how = " [collection deflated as one stream]"
+        print(f"{verb} {pkg.path}: {pkg.cards} cards{retired} in {decks_shown(pkg.decks)}{how}")
+    if unchanged and not verbose:
+        n = len(unchanged)
+        print(f"{n} package{'s' * (n != 1)} unchanged, left as {'they are' if n != 1 else 'it is'}")
+    for path in report.removed:
+        print(f"{'would remove' if dry else 'removed'} {path}: its card file is gone (its cards retired or moved)")
+    print(("changes for learners: " if not dry else "a re-import would bring: ") + report.change.summary(None if verbose else 10))
+
+
+def decks_shown(decks: list[str], most: int = 3) -> str:
+    """Deck names for a summary line: all of a few, or how many under their common parent."""
+    if len(decks) <= most:
+        return ", ".join(decks)
+    parts = [d.split("::") for d in decks]
+    common = []
+    for level in zip(*parts):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    if common:
+        return f"{len(decks)} decks under {'::'.join(common)}::"
+    return f"{len(decks)} decks ({', '.join(decks[:most])}, …)"
+
+
 def _watch(args) -> int:
     """`build --watch`: a full build, then after each save only what changed and any problems."""
-    from . import api, batch
-    from .lock import LOCK_NAME
+    from . import api
+    from .lockfile import LOCK_NAME
+    from .session import Session
 
-    batch.REMEMBER = True  # rebuilds reuse the unchanged files' results from memory
+    with Session() as session:  # kept between builds: renderer, workers, results of unchanged cards
 
-    def rebuild(paths: list[Path]) -> None:
-        names = ", ".join(_shown(p, args.cards_dir) for p in paths)
-        started = time.perf_counter()
-        try:
-            report = api.build(args.cards_dir, args.out, strict=args.strict, dry_run=args.dry_run, use_cache=not args.no_cache)
-        except FlashdeckError as err:
-            _print_problems(err.diagnostics)
-            print(f"{names}: not built, the last good packages stay; still watching", flush=True)
-            return
-        _print_problems(report.warnings)
-        print(f"{names}: rebuilt in {time.perf_counter() - started:.2f} s: {report.change.summary()}", flush=True)
+        def once(names: str | None) -> None:
+            started = time.perf_counter()
+            try:
+                report = api.build(args.cards_dir, args.out, strict=args.strict, dry_run=args.dry_run, use_cache=not args.no_cache, session=session)
+            except FlashdeckError as err:
+                _print_problems(err.diagnostics)
+                if names is None:
+                    print("not built: fix the problems above; still watching", flush=True)
+                else:
+                    print(f"{names}: not built, the last good packages stay; still watching", flush=True)
+                return
+            _print_problems(report.warnings)
+            if names is None:
+                if not args.quiet:
+                    _print_build(report, args.dry_run, args.verbose)
+            else:
+                print(f"{names}: rebuilt in {time.perf_counter() - started:.2f} s: {report.change.summary(None if args.verbose else 10)}", flush=True)
 
-    try:
-        report = api.build(args.cards_dir, args.out, strict=args.strict, dry_run=args.dry_run, use_cache=not args.no_cache)
-        _print_problems(report.warnings)
-        if not args.quiet:
-            for pkg in report.packages:
-                print(f"wrote {pkg.path}: {pkg.cards} cards in {', '.join(pkg.decks)}")
-    except FlashdeckError as err:
-        _print_problems(err.diagnostics)
-        print("not built: fix the problems above; still watching", flush=True)
-    return live.watch(rebuild, args.cards_dir, LOCK_NAME)
+        once(None)
+        return live.watch(lambda paths: once(", ".join(_shown(p, args.cards_dir) for p in paths)), args.cards_dir, LOCK_NAME)
 
 
 def _shown(path: Path, cards_dir: Path) -> str:

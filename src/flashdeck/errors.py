@@ -8,7 +8,7 @@ list. Only the CLI turns them into text for a person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ERROR = "error"
@@ -29,6 +29,9 @@ class Diagnostic:
     """`error` (the build stops) or `warning` (the build goes on unless --strict)."""
     column: int | None = None
     """1-based column where it helps, else None."""
+    refs: tuple[int, ...] = ()
+    """Other lines the message names, shown where `message` holds `ref(k)`: kept as numbers
+    so that a card's findings move with the card (`placed`)."""
 
     def __str__(self) -> str:
         where = str(self.path)
@@ -36,11 +39,38 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column:
                 where += f":{self.column}"
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{where}: {self.severity}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The message with the lines it names filled in."""
+        message = self.message
+        for k, line in enumerate(self.refs):
+            message = message.replace(ref(k), str(line))
+        return message
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    def placed(self, path: Path, offset: int) -> Diagnostic:
+        """This finding, counted from line 1 of a card, at `path` with the card's heading on line `offset + 1`."""
+        line = self.line + offset if self.line else 0
+        return replace(self, path=path, line=line, refs=tuple(r + offset for r in self.refs))
+
+    def as_error(self) -> Diagnostic:
+        return replace(self, severity=ERROR)
+
+
+def ref(k: int) -> str:
+    """Where a message names the line `refs[k]` (NUL never comes from an author's text: see `clip`)."""
+    return f"\x00{k}\x00"
+
+
+def clip(s: str, width: int = 40) -> str:
+    """An author's text shortened for a message, without NULs (they mark line references)."""
+    s = s.replace("\x00", "\ufffd")
+    return s if len(s) <= width else s[: width - 1] + "…"
 
 
 class FlashdeckError(Exception):
@@ -82,5 +112,5 @@ class BuildError(FlashdeckError):
 
 
 def sort_key(d: Diagnostic) -> tuple:
-    return (str(d.path), d.line, d.column or 0, d.severity != ERROR, d.message)
+    return (str(d.path), d.line, d.column or 0, d.severity != ERROR, d.text)
 

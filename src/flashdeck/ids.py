@@ -12,10 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import parse, scan
 from .discover import default_deck_name, discover, relpath
 from .errors import BuildError, FlashdeckError
-from .lock import LOCK_NAME, read_lock
-from .parse import parse, read_source
+from .lockfile import LOCK_NAME
+from .lockfile import read as read_lock
+from .model import FileContext
 from .write import atomic_write
 
 MAX_SLUG = 48
@@ -41,18 +43,20 @@ def slugify(title: str) -> str:
 def assign_ids(cards_dir: Path, write: bool = False) -> list[Assigned]:
     """Ids for every card that lacks one; with `write`, add them to the files."""
     cards_dir = Path(cards_dir)
-    taken = set(read_lock(cards_dir / LOCK_NAME).entries)  # retired ids are never reused
+    lock = read_lock(cards_dir / LOCK_NAME)
+    taken = set(lock.entries) if lock is not None else set()  # retired ids are never reused
     pending: list[tuple[Path, int, str]] = []
-    errors = []
-    for bundle in discover(cards_dir):
+    bundles, errors = discover(cards_dir)
+    for bundle in bundles:
         for path in bundle.files:
             try:
-                text = read_source(path)
+                data = scan.load(path)
             except FlashdeckError as err:
                 errors.extend(err.diagnostics)
                 continue
-            source, _ = parse(text, path, default_deck_name(relpath(path, cards_dir)))
-            for card in source.cards:
+            ctx = FileContext(path, relpath(path, cards_dir), default_deck_name(relpath(path, cards_dir)))
+            for chunk in scan.split(data).chunks:
+                card = parse.card(chunk.text.decode("utf-8", "replace"), chunk.line, ctx)
                 if card.id:
                     taken.add(card.id)
                 elif card.id_column is None:

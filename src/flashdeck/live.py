@@ -18,7 +18,7 @@ from typing import TextIO
 BAR_DELAY = 1.0
 """Seconds a run must take before the progress bar shows."""
 
-_STAGES = {"read": "reading and rendering", "write": "writing packages"}
+_STAGES = {"cards": "reading and rendering cards", "write": "writing packages"}
 
 
 class Reporter:
@@ -49,10 +49,9 @@ class Reporter:
         return cls(stream, bar=True) if _is_terminal(stream) else None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage == "cached":
-            self._cached = (done, total)
-            return
         now = time.perf_counter()
+        if stage == "cards" and self._stage != "cards":
+            self._cached = (done, total)  # the first call counts the cards known before any rendering
         if stage != self._stage:
             self._end_stage(now)
             self._stage, self._stage_started, self._stage_total = stage, now, total
@@ -70,11 +69,11 @@ class Reporter:
         if self._stage is None or not self.verbose:
             return
         seconds = now - self._stage_started
-        if self._stage == "read":
+        if self._stage == "cards":
             cached = ""
             if self._cached is not None:
-                cached = f" ({self._cached[0]} from the cache)"
-            line = f"read and rendered {self._stage_total} card file{'s' * (self._stage_total != 1)}{cached} in {seconds:.2f} s"
+                cached = f" ({self._cached[0]} known from the cache or the last build)"
+            line = f"read {self._stage_total} card{'s' * (self._stage_total != 1)}{cached} in {seconds:.2f} s"
         else:
             line = f"wrote {self._stage_total} package{'s' * (self._stage_total != 1)} in {seconds:.2f} s"
         print(line, file=self.stream)
@@ -156,8 +155,43 @@ def watch(
         for batch in changes:
             paths = sorted({Path(p) for change, p in batch if accept(change, p)})
             if paths:
+                settle(paths)
                 rebuild(paths)
                 stream.flush()
     except KeyboardInterrupt:
         pass
     return 0
+
+
+SETTLE_STEP = 0.1
+SETTLE_MAX = 2.0
+
+
+def settle(paths: list[Path], step: float = SETTLE_STEP, most: float = SETTLE_MAX) -> None:
+    """Wait until the saved files hold still, so a build never reads one half written.
+
+    Many editors save by truncating the file and writing it again; a build that
+    catches it empty would retire all its cards. So: wait (up to `most`
+    seconds) until no file's size and time change between two looks `step`
+    apart, and while a card file that was saved is empty.
+    """
+    def look():
+        out = []
+        for p in paths:
+            try:
+                st = p.stat()
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return out
+
+    waited = 0.0
+    before = look()
+    while waited < most:
+        time.sleep(step)
+        waited += step
+        now = look()
+        empty = any(s is not None and s[0] == 0 and p.suffix == ".md" for p, s in zip(paths, now))
+        if now == before and not empty:
+            return
+        before = now

@@ -1,39 +1,38 @@
-"""The lock file: when each card's content last changed.
+"""The lock: when each card's content last changed, so a stamp moves only when learners need the new version.
 
 Anki updates a learner's note on re-import only when the incoming note's
 modification time is newer than the learner's copy; editing a note in Anki
 stamps it with the time of the edit. Stamping notes with the build time would
 overwrite learners' own edits on every card at every import; stamping them with
 a fixed time would never deliver a fix. So `cards/flashdeck.lock` (committed
-beside the sources) records, per card id, a hash of each content field and the
-time that content last changed; a note's modification time is that time.
+beside the sources, format in lockfile.py) records, per card id, a hash of each
+content field and the time that content last changed; a note's modification
+time is that time.
 
 Cards removed from the sources stay in the lock as retired, so every later
-build still ships them (tagged, see `api`) and their ids are never silently
-reused.
-
-Format: a comment line, a header object, then one JSON object per card sorted
-by id, so a diff shows one line per changed card.
+build still ships them (with a notice, see retire.py) and their ids are never
+silently reused. A retired card that comes back with the content learners
+last received keeps its old stamp when its retirement never left the author's
+machine (a build between cut and paste, `--watch` catching a file half
+saved), and gets a new one when the retirement was released, or learners
+would keep the notice. Only a release can tell the two apart: the lock as last
+committed to git (`git show HEAD:…`) is taken as the released one; outside a
+git repository a retirement counts as unreleased.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import sys
-import time
-from dataclasses import dataclass, field, replace
-from json.encoder import encode_basestring as _js
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import WARNING, CardError, Diagnostic
-from .model import Note
+from . import lockfile, notetype
+from .lockfile import Entry, Lock
+from .model import Placed
 
-__all__ = ["LOCK_NAME", "UNTRACKED_FIELDS", "Change", "Entry", "Lock", "field_hashes", "read_lock", "update"]
-
-LOCK_NAME = "flashdeck.lock"
-VERSION = 1
-HEADER = "# flashdeck lock file: when each card last changed. Keep it in version control; `flashdeck build` updates it."
 UNTRACKED_FIELDS = ("ID", "Source")
 """Fields that are not content: `ID` never changes for a card, and `Source` (the
 file a card lives in) changes when an author moves a card between files. Moving
@@ -41,154 +40,11 @@ a card must not overwrite a learner's copy, so neither counts as a change."""
 TAGS_KEY = "tags"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What the lock knows about one card id."""
-
-    id: str
-    added: int
-    """When the id first appeared (Unix seconds); the note id derives from it."""
-    changed: int
-    """When the card's content last changed, or when it was retired: the note's modification time."""
-    fields: dict[str, str]
-    """Content field name -> short hash of its HTML; the tags under the key `tags`."""
-    title: str = ""
-    deck: str = ""
-    retired: int | None = None
-    """When the card left the sources, or None while it is in them."""
-    package: str = ""
-    """The package (top-level file or folder of the cards folder) the card was last built into."""
-
-
-@dataclass(slots=True)
-class Lock:
-    notetype_hash: str = ""
-    notetype_changed: int = 0
-    """When the note type (templates, CSS) last changed: its modification time in the package."""
-    entries: dict[str, Entry] = field(default_factory=dict)
-
-    def dumps(self) -> str:
-        header = {"flashdeck_lock": VERSION, "notetype": {"hash": self.notetype_hash, "changed": self.notetype_changed}}
-        lines = [HEADER, json.dumps(header)]
-        entries = self.entries
-        lines += [_line(entries[key]) for key in sorted(entries)]
-        return "\n".join(lines) + "\n"
-
-    @property
-    def latest(self) -> int:
-        """The newest time in the lock (0 when empty)."""
-        times = [self.notetype_changed] + [max(e.changed, e.retired or 0) for e in self.entries.values()]
-        return max(times)
-
-
-def _line(e: Entry) -> str:
-    """`json.dumps` of the entry as an object, keys in lock order, fields sorted, non-ASCII kept.
-
-    Spelled out (strings through json's own encoder): 2.5x faster than building
-    a dict and calling json.dumps for each of 10,000 cards; tests/test_lock.py
-    checks it against json.dumps.
-    """
-    f = e.fields
-    fields = ", ".join([f"{_js(k)}: {_js(f[k])}" for k in sorted(f)])
-    retired = f', "retired": {int(e.retired)}' if e.retired is not None else ""
-    return (
-        f'{{"id": {_js(e.id)}, "added": {int(e.added)}, "changed": {int(e.changed)}{retired}, '
-        f'"deck": {_js(e.deck)}, "package": {_js(e.package)}, "title": {_js(e.title)}, "fields": {{{fields}}}}}'
-    )
-
-
-def read_lock(path: Path) -> Lock:
-    """The lock at `path`, or an empty lock when there is none yet."""
-    if not path.exists():
-        return Lock()
-    # Split at "\n" only: str.splitlines() also splits at U+2028, \x0c and others,
-    # which json.dumps leaves unescaped inside a card's title.
-    lines = path.read_text(encoding="utf-8").split("\n")
-    return _read_all_at_once(lines) or _read_line_by_line(path, lines)
-
-
-def _read_all_at_once(lines: list[str]) -> Lock | None:
-    """The lock parsed with one json.loads over all its lines (twice as fast); None when anything is off.
-
-    On None the caller reads line by line, which names the damaged line.
-    """
-    body = [line for line in lines if line.strip() and not line.startswith("#")]
-    try:
-        objs = json.loads("[" + ",".join(body) + "]")
-    except ValueError:
-        return None
-    if len(objs) != len(body):
-        return None
-    lock = Lock()
-    try:
-        for obj in objs:
-            if "flashdeck_lock" in obj:
-                if obj["flashdeck_lock"] != VERSION:
-                    return None
-                lock.notetype_hash = str(obj["notetype"]["hash"])
-                lock.notetype_changed = int(obj["notetype"]["changed"])
-                continue
-            # One json.loads call shares each key string between all objects: no interning needed.
-            e = _entry(obj, intern=False)
-            if e.id in lock.entries:
-                return None
-            lock.entries[e.id] = e
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return lock
-
-
-def _read_line_by_line(path: Path, lines: list[str]) -> Lock:
-    lock = Lock()
-    for n, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        try:
-            obj = json.loads(line)
-            if "flashdeck_lock" in obj:
-                if obj["flashdeck_lock"] != VERSION:
-                    raise CardError(path, n, f"lock file version {obj['flashdeck_lock']} is not supported by this flashdeck: upgrade flashdeck")
-                lock.notetype_hash = str(obj["notetype"]["hash"])
-                lock.notetype_changed = int(obj["notetype"]["changed"])
-                continue
-            e = _entry(obj, intern=True)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CardError(path, n, f"lock file line is damaged ({exc.__class__.__name__}: {exc}); restore it from version control") from None
-        if e.id in lock.entries:
-            raise CardError(path, n, f"lock file lists card '{e.id}' twice; restore it from version control")
-        lock.entries[e.id] = e
-    return lock
-
-
-def _all_str(values) -> bool:
-    try:
-        "".join(values)  # raises on anything but strings; 4x faster than all(type(v) is str ...)
-    except TypeError:
-        return False
-    return True
-
-
-def _entry(obj: dict, intern: bool) -> Entry:
-    fields = obj["fields"]
-    if intern or type(fields) is not dict or not _all_str(fields.values()):
-        fields = {sys.intern(str(k)): str(v) for k, v in fields.items()}  # one copy of each key, not one per card
-    return Entry(
-        id=str(obj["id"]),
-        added=int(obj["added"]),
-        changed=int(obj["changed"]),
-        fields=fields,
-        title=str(obj.get("title", "")),
-        deck=str(obj.get("deck", "")),
-        retired=int(obj["retired"]) if obj.get("retired") is not None else None,
-        package=str(obj.get("package", "")),
-    )
-
-
-def field_hashes(note: Note, field_names: tuple[str, ...]) -> dict[str, str]:
-    """Short hashes of a note's content fields and tags: what decides 'changed'."""
-    out = {name: _short(value) for name, value in zip(field_names, note.fields) if name not in UNTRACKED_FIELDS}
-    out[TAGS_KEY] = _short(" ".join(note.tags))
-    return out
+def field_hashes(field_names: tuple[str, ...], fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
+    """Short hashes of a note's content fields and tags, as `Entry.hashes` holds them."""
+    pairs = {name: _short(value) for name, value in zip(field_names, fields) if name not in UNTRACKED_FIELDS}
+    pairs[TAGS_KEY] = _short(" ".join(tags))
+    return " ".join(f"{k}:{pairs[k]}" for k in sorted(pairs))
 
 
 def _short(s: str) -> str:
@@ -209,156 +65,179 @@ class Change:
     retired: tuple[str, ...] = ()
     """Ids retired by this build (they left the sources since the last build)."""
     revived: tuple[str, ...] = ()
-    """Ids that were retired and are back in the sources."""
+    """Ids that were retired and are back, with content learners do not have."""
+    restored: tuple[str, ...] = ()
+    """Ids back with exactly the content learners have: they keep their stamp."""
     moved: tuple[tuple[str, str, str], ...] = ()
     """(id, old deck, new deck) for cards whose deck changed: Anki never moves a learner's card."""
-    notetype_changed: bool = False
-    """The note type's templates or CSS changed since the last build."""
-    warnings: tuple[Diagnostic, ...] = ()
-    """Ids that now seem to name a different card, at the card's path and line."""
+    cloze_removed: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """(id, deletion numbers no longer in the card)."""
+    notetypes_changed: tuple[str, ...] = ()
+    """Note type kinds whose templates or CSS changed since the last build."""
 
-    def summary(self) -> str:
-        """One line of counts, then one line per new, changed, retired or revived card."""
+    def summary(self, limit: int | None = 10) -> str:
+        """One line of counts, then the cards by what happens to them (`limit` of each, None: all)."""
         counts = f"{len(self.new)} new, {len(self.changed)} changed, {self.unchanged} unchanged, {len(self.retired)} retired"
         if self.revived:
             counts += f", {len(self.revived)} revived"
+        if self.restored:
+            counts += f", {len(self.restored)} back unchanged"
         lines = [counts]
-        lines += [f"  new      {cid}" for cid in self.new]
-        lines += [f"  changed  {cid}: {', '.join(fields)}" for cid, fields in self.changed]
-        lines += [f"  retired  {cid}: kept for learners, tagged flashdeck::retired" for cid in self.retired]
-        lines += [f"  revived  {cid}: a retired card is back; learners' copy is restored" for cid in self.revived]
-        lines += [f"  deck     {cid}: {old} -> {new}; learners who have it keep it in {old}" for cid, old, new in self.moved]
-        if self.notetype_changed:
-            lines.append("  note type changed (templates or CSS): learners' note type updates; their notes do not")
+        lines += _capped([f"  new      {cid}" for cid in self.new], limit, "new")
+        lines += _capped([f"  changed  {cid}: {', '.join(fields)}" for cid, fields in self.changed], limit, "changed")
+        lines += _capped([f"  retired  {cid}: kept for learners, tagged flashdeck::retired" for cid in self.retired], limit, "retired")
+        lines += _capped([f"  revived  {cid}: a retired card is back; learners' copy is restored" for cid in self.revived], limit, "revived")
+        lines += _capped([f"  back     {cid}: back with the content learners have; their copy is left as it is" for cid in self.restored], limit, "back")
+        lines += _capped([f"  deck     {cid}: {old} -> {new}; learners who have it keep it in {old}" for cid, old, new in self.moved], limit, "deck")
+        lines += _capped([
+            f"  cloze    {cid}: {', '.join(f'c{n}' for n in numbers)} removed; learners keep an empty card until Tools > Empty Cards"
+            for cid, numbers in self.cloze_removed
+        ], limit, "cloze")
+        for kind in self.notetypes_changed:
+            name = "note type" if kind == "basic" else "cloze note type"
+            lines.append(f"  {name} changed (templates or CSS): learners' note type updates; their notes do not")
         return "\n".join(lines)
+
+
+def _capped(lines: list[str], limit: int | None, what: str) -> list[str]:
+    if limit is None or len(lines) <= limit:
+        return lines
+    return lines[:limit] + [f"  … and {len(lines) - limit} more {what} (--verbose lists them all)"]
 
 
 def update(
     lock: Lock,
-    notes: list[Note],
-    field_names: tuple[str, ...],
-    notetype_hash: str,
+    cards: list[Placed],
+    notetypes: dict[str, str],
     now: int,
-    packages: dict[str, str] | None = None,
-    known: dict[str, dict[str, str]] | None = None,
+    released: Callable[[], Lock | None] = lambda: None,
 ) -> tuple[Lock, Change]:
-    """A new lock for the live `notes` built at `now`, and the change against `lock`.
+    """A new lock for the live `cards` built at `now`, and the change against `lock`.
 
-    `packages` maps card ids to the package each is built into. Every change of
-    this build is stamped with one time, later than any time already in the
-    lock, so a changed card is always newer than the copy a learner imported
-    before (even with a SOURCE_DATE_EPOCH older than the last build). Unchanged
-    cards keep their time, so they never overwrite what a learner edited.
-    `known` maps card ids to their `field_hashes` when already computed (a warm
-    build keeps them in its cache).
+    Every change of this build is stamped with one time, later than any time
+    already in the lock, so a changed card is always newer than the copy a
+    learner imported before (even with a SOURCE_DATE_EPOCH older than the last
+    build). Unchanged cards keep their time, so they never overwrite what a
+    learner edited. `notetypes` maps kinds to their fingerprints; `released()`
+    gives the lock as last released (see the module docstring), asked only
+    when a retired card comes back.
     """
-    packages = packages or {}
     stamp = max(now, lock.latest + 1)
     entries: dict[str, Entry] = {}
-    new: list[str] = []
-    changed: list[tuple[str, tuple[str, ...]]] = []
-    revived: list[str] = []
-    moved: list[tuple[str, str, str]] = []
-    warnings: list[Diagnostic] = []
+    new, changed, revived, restored, moved, removed = [], [], [], [], [], []
     unchanged = 0
-    known = known or {}
-    for note in notes:
-        hashes = known.get(note.id)
-        if hashes is None:
-            hashes = field_hashes(note, field_names)
-        old = lock.entries.get(note.id)
-        package = packages.get(note.id, old.package if old else "")
-        if (
-            old is not None
-            and old.retired is None
-            and old.fields == hashes
-            and old.title == note.title
-            and old.deck == note.deck
-            and old.package == package
-        ):  # the common case, unchanged in every respect: share the old entry
-            unchanged += 1
-            entries[note.id] = old
+    asked: list[Lock | None] = []
+    for p in cards:
+        r = p.result
+        old = lock.entries.get(r.id)
+        if old is not None and old.retired is None and old.hashes == r.hashes and old.kind == r.kind and old.cloze == r.cloze \
+                and old.title == r.title and old.deck == p.deck and old.package == p.package:
+            unchanged += 1  # the common case, unchanged in every respect: share the old entry
+            entries[r.id] = old
             continue
-        keep = {"title": note.title, "deck": note.deck, "package": package}
+        keep = {"title": r.title, "deck": p.deck, "package": p.package, "kind": r.kind, "cloze": r.cloze, "hashes": r.hashes}
         if old is None:
-            new.append(note.id)
-            entries[note.id] = Entry(note.id, stamp, stamp, hashes, **keep)
+            new.append(r.id)
+            entries[r.id] = Entry(r.id, stamp, stamp, **keep)
             continue
-        if old.deck and old.deck != note.deck and old.retired is None:
-            moved.append((note.id, old.deck, note.deck))
-        if _looks_like_another_card(old.fields, hashes):
-            warnings.append(_reuse_warning(note, old))
+        if old.deck and old.deck != p.deck and old.retired is None:
+            moved.append((r.id, old.deck, p.deck))
+        gone = sorted({n for n, _ in old.cloze} - {n for n, _ in r.cloze}) if old.retired is None else []
+        if gone:
+            removed.append((r.id, tuple(gone)))
         if old.retired is not None:
-            revived.append(note.id)
-            entries[note.id] = replace(old, changed=stamp, fields=hashes, retired=None, **keep)
-        elif old.fields != hashes and (names := _changed_fields(old.fields, hashes, field_names)):
-            changed.append((note.id, names))
-            entries[note.id] = replace(old, changed=stamp, fields=hashes, **keep)
+            if not asked:
+                asked.append(released())
+            when = _revival(old, r.hashes, asked[0])
+            (revived if when is None else restored).append(r.id)
+            entries[r.id] = replace(old, changed=stamp if when is None else when, retired=None, **keep)
+        elif old.hashes != r.hashes and (names := changed_fields(old.fields, _fields(r.hashes), notetype.of(r.kind).fields)):
+            changed.append((r.id, names))
+            entries[r.id] = replace(old, changed=stamp, **keep)
         else:
+            # Same content: keep the time (the hashes are rewritten only to drop keys an older lock tracked).
             unchanged += 1
-            # Same content: keep the time; the hashes are rewritten only to drop
-            # keys an older lock tracked (ID, Source). An entry that is the same
-            # in every respect is shared with the old lock, not copied: 100,000
-            # cards' entries are ~80 MB.
-            if old.fields == hashes and (old.title, old.deck, old.package) == (keep["title"], keep["deck"], keep["package"]):
-                entries[note.id] = old
-            else:
-                entries[note.id] = replace(old, fields=hashes, **keep)
+            entries[r.id] = replace(old, **keep)
     retired = []
     for cid, old in lock.entries.items():
         if cid in entries:
             continue
         if old.retired is None:
             retired.append(cid)
-            entries[cid] = replace(old, retired=stamp, changed=stamp)
+            entries[cid] = replace(old, retired=stamp)  # `changed` stays the content's time (see _revival)
         else:
             entries[cid] = old
-    notetype_changed = lock.notetype_hash != notetype_hash
+    types = {}
+    changed_types = []
+    for kind, fingerprint in notetypes.items():
+        before = lock.notetypes.get(kind)
+        if before is not None and before[0] == fingerprint:
+            types[kind] = before
+        else:
+            types[kind] = (fingerprint, stamp)
+            if before is not None:
+                changed_types.append(kind)
     change = Change(
         new=tuple(sorted(new)),
         changed=tuple(sorted(changed)),
         unchanged=unchanged,
         retired=tuple(sorted(retired)),
         revived=tuple(sorted(revived)),
+        restored=tuple(sorted(restored)),
         moved=tuple(sorted(moved)),
-        notetype_changed=notetype_changed and bool(lock.notetype_hash),
-        warnings=tuple(warnings),
+        cloze_removed=tuple(sorted(removed)),
+        notetypes_changed=tuple(changed_types),
     )
-    new_lock = Lock(notetype_hash, stamp if notetype_changed else lock.notetype_changed, entries)
-    return new_lock, change
+    return Lock(types, entries), change
 
 
-def _changed_fields(old: dict[str, str], new: dict[str, str], field_names: tuple[str, ...]) -> tuple[str, ...]:
-    """Names of the content fields (and `Tags`) whose hash differs, in note-type order.
+def _revival(old: Entry, hashes: str, released: Lock | None) -> int | None:
+    """The stamp a retired card keeps when it comes back, or None when it needs a new one.
+
+    It keeps its stamp only when it is back with the content it had and its
+    retirement was not released: learners then still hold that content (and
+    perhaps their own edits of it). The released lock's stamp is the one they
+    hold; a lock written before flashdeck kept content times of retired cards
+    has only the retirement time, which would overwrite their edits.
+    """
+    if old.hashes != hashes:
+        return None
+    shipped = released.entries.get(old.id) if released is not None else None
+    if shipped is not None and shipped.retired is not None:
+        return None  # learners got the notice: only a newer stamp brings the card back
+    if shipped is not None and shipped.hashes == hashes:
+        return shipped.changed
+    return old.changed
+
+
+def released_lock(lock_path: Path) -> Lock | None:
+    """The lock as last committed to git (HEAD), or None outside git or when it was never committed."""
+    folder = lock_path.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(folder), "show", f"HEAD:./{lock_path.name}"],
+            capture_output=True, timeout=30, check=False, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    try:
+        return lockfile.loads(out.stdout, lock_path)
+    except Exception:  # noqa: BLE001 - a released lock we cannot read tells nothing: treat as none
+        return None
+
+
+def _fields(hashes: str) -> dict[str, str]:
+    return dict(part.split(":", 1) for part in hashes.split(" ")) if hashes else {}
+
+
+def changed_fields(old: dict[str, str], new: dict[str, str], order: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the content fields (and `Tags`) whose hash differs, in the note type's `order`.
 
     A field the lock does not know yet (a note type that gained a field) counts
     as having been empty, so an upgrade only touches the cards that fill it.
     """
-    return tuple(
-        "Tags" if k == TAGS_KEY else k
-        for k in (*field_names, TAGS_KEY)
-        if k in new and old.get(k, _EMPTY) != new[k]
-    )
-
-
-def _looks_like_another_card(old: dict[str, str], new: dict[str, str]) -> bool:
-    # Rewording a question or fixing an answer is an edit; changing both at once
-    # is what reusing an id for another card looks like.
-    return all(old.get(k) is not None and old.get(k) != new.get(k) for k in ("Question", "Answer"))
-
-
-def _reuse_warning(note: Note, old: Entry) -> Diagnostic:
-    if old.retired is not None:
-        when = time.strftime("%Y-%m-%d", time.gmtime(old.retired))
-        was = f" ('{old.title}')" if old.title else ""
-        message = (
-            f"card '{note.id}': this id belonged to a card retired on {when}{was}; learners who kept it will see it "
-            "replaced by this card, with the old card's review history. If this is a different card, give it a new id"
-        )
-    else:
-        was = f" (was '{old.title}')" if old.title else ""
-        message = (
-            f"card '{note.id}': question and answer both changed{was}; learners' review history of the old card "
-            "carries over to this one. If this is a different card, give it a new id"
-        )
-    return Diagnostic(note.path, note.line, message, WARNING)
+    names = [k for k in order if k in new] + sorted(k for k in new if k not in order and k != TAGS_KEY)
+    names += [TAGS_KEY] if TAGS_KEY in new else []
+    return tuple("Tags" if k == TAGS_KEY else k for k in names if old.get(k, _EMPTY) != new[k])

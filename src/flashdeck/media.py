@@ -1,133 +1,117 @@
-"""Images referenced by cards: found in the Markdown, checked, packaged under content hashes.
+"""Images a card shows: found in its rendered HTML, checked, packaged under content hashes.
+
+The rendered and sanitised HTML is the truth about what a card shows: every
+`<img src>` nh3 kept is there, however the author wrote it (`![a](<sp ace.png>)`,
+`<img src=x.png>`, `&amp;` or `%2E` in a path). Each one is either packaged or
+a located error (validate.py); none is silently broken.
 
 Anki keeps every deck's media in one flat folder, so `image.png` from two decks
 would overwrite each other. Each image is packaged as `fd-<sha256[:16]><suffix>`:
 the same bytes always get the same name, different bytes never share one.
+Images are hashed as streams, and a digest is kept in the cache under the
+file's size and modification time, so a rebuild does not read them again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
-from .errors import ERROR, Diagnostic
-from .model import Card, Section
+WARN_BYTES = 5 * 2**19
+"""2.5 MiB: Anki's media sync fills one upload with up to this much (MEDIA_SYNC_TARGET_ZIP_BYTES in
+Anki's rslib/src/sync/media/mod.rs), so a bigger image is a slow sync of its own on every learner's phone."""
+MAX_BYTES = 100 * 2**20
+"""100 MiB: Anki's media sync refuses bigger files (MAX_INDIVIDUAL_MEDIA_FILE_SIZE, same file), so
+learners who sync would never get it."""
 
-# Bounded repeats, and <img> tags cut at the next '>' or '<': an unbounded
-# pattern rescans the rest of the line from every '![' or '<img' that never
-# closes, and one shared card could hang the build.
-_MD_TARGET_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^)]{0,1000}[\"'])?\s*\)")
-_IMG_OPEN_RE = re.compile(r"<img\b", re.IGNORECASE)
-_SRC_RE = re.compile(r"\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+OK = "ok"
+REMOTE = "remote"
+OUTSIDE = "outside"
+MISSING = "missing"
+TOO_BIG = "too-big"
 _REMOTE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 @dataclass(frozen=True, slots=True)
-class ImageRef:
-    ref: str
-    """The path as written in the card."""
-    line: int
-    column: int
+class Image:
+    """One image source of a card, resolved."""
+
+    src: str
+    """As the rendered HTML has it."""
+    status: str
+    path: Path | None = None
+    size: int = 0
+    name: str = ""
+    """Its packaged name (status ok)."""
 
 
-def image_refs(card: Card) -> list[ImageRef]:
-    refs = []
-    sections: list[Section] = [s for s in (card.question, card.answer, card.explanation, card.references) if s]
-    texts = [(s.text, s.line) for s in sections] + [(o.text, o.line) for o in card.options]
-    for text, first_line in texts:
-        for n, line in enumerate(text.split("\n")):
-            for value, start in _markdown_images(line):
-                refs.append(ImageRef(value, first_line + n, start + 1))
-            for value, start in _html_images(line):
-                refs.append(ImageRef(value, first_line + n, start + 1))
-    return refs
+def written(src: str) -> str:
+    """The path an author meant by an HTML `src` (entities and %-escapes decoded)."""
+    return unquote(html.unescape(src))
 
 
-def _markdown_images(line: str):
-    """(target, its index) of each ![alt](target) in `line`, in linear time."""
-    done = 0  # end of the last image found: '![' inside it starts nothing
-    close = failed = -1
-    start = line.find("![")
-    while start >= 0:
-        if start >= done:
-            if close < start:
-                close = line.find("]", start)
-                if close < 0:
-                    return
-            if close != failed:
-                m = _MD_TARGET_RE.match(line, close)
-                if m:
-                    yield m.group(1), m.start(1)
-                    done = m.end()
-                else:
-                    failed = close
-        start = line.find("![", start + 2)
+def resolve(src: str, folder: Path, root: Path, digests) -> Image:
+    """Where the image `src` of a card in `folder` lives, inside the cards folder `root` (resolved).
 
-
-def _html_images(line: str):
-    """(src value, its index) of each <img> in `line`, in linear time."""
-    gt = lt = -1
-    for m in _IMG_OPEN_RE.finditer(line):
-        if gt < m.end():
-            gt = line.find(">", m.end())
-            gt = len(line) if gt < 0 else gt
-        if lt < m.end():
-            lt = line.find("<", m.end())
-            lt = len(line) if lt < 0 else lt
-        src = _SRC_RE.search(line, m.end(), min(gt, lt))
-        if src:
-            group = 1 if src.group(1) is not None else 2
-            yield src.group(group), src.start(group)
-
-
-def packaged_name(path: Path) -> str:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return f"fd-{digest}{path.suffix.lower()}"
-
-
-_SEEN: dict[tuple[str, str], tuple[Path, str | None]] = {}
-"""(folder, ref) -> (resolved file, its packaged name or None when not a file), during one build."""
-_ROOTS: dict[Path, Path] = {}
-
-
-def forget() -> None:
-    """Start a new build: images are read again (one image shown by 200 cards is read once per build, not 200 times)."""
-    _SEEN.clear()
-    _ROOTS.clear()
-
-
-def _look(folder: Path, ref: str) -> tuple[Path, str | None]:
-    k = (str(folder), ref)
-    seen = _SEEN.get(k)
-    if seen is None:
-        target = (folder / ref).resolve()
-        seen = _SEEN[k] = (target, packaged_name(target) if target.is_file() else None)
-    return seen
-
-
-def collect(card: Card, cards_dir: Path) -> tuple[dict[str, tuple[str, Path]], list[Diagnostic]]:
-    """For one card: {ref as written: (packaged name, file)} and the problems found."""
-    found: dict[str, tuple[str, Path]] = {}
-    diags = []
-    root = _ROOTS.get(cards_dir)
-    if root is None:
-        root = _ROOTS[cards_dir] = cards_dir.resolve()
-    for ref in image_refs(card):
-        if ref.ref.startswith("data:image/"):
-            continue  # inline image: travels inside the field
-        if _REMOTE_RE.match(ref.ref) or ref.ref.startswith("//"):
-            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' is not a local file and would not show offline: save it beside the card file and link it by relative path", ERROR, ref.column))
-            continue
-        target, name = _look(card.path.parent, ref.ref)
+    `digests(path, stat) -> packaged name` hashes the file (or remembers it).
+    """
+    ref = written(src)
+    if _REMOTE_RE.match(ref) or ref.startswith("//"):
+        return Image(src, REMOTE)
+    candidates = [ref] if ref == html.unescape(src) else [ref, html.unescape(src)]  # a file may really be named a%2Eb.png
+    for want in candidates:
+        target = (folder / want).resolve()
         try:
             target.relative_to(root)
         except ValueError:
-            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' lies outside the cards folder '{cards_dir}': move the image into it and link it by a path that stays inside", ERROR, ref.column))
+            return Image(src, OUTSIDE, target)
+        try:
+            st = target.stat()
+        except OSError:
             continue
-        if name is None:
-            diags.append(Diagnostic(card.path, ref.line, f"{card.label}: image '{ref.ref}' not found at {card.path.parent / ref.ref}: fix the path (it is relative to {card.path.name}) or add the image there", ERROR, ref.column))
+        if not os.path.isfile(target):
             continue
-        found[ref.ref] = (name, target)
-    return found, diags
+        if st.st_size > MAX_BYTES:
+            return Image(src, TOO_BIG, target, st.st_size)
+        return Image(src, OK, target, st.st_size, digests(target, st))
+    return Image(src, MISSING, (folder / ref))
+
+
+def packaged_name(path: Path) -> str:
+    """`fd-<first 16 hex digits of SHA-256>` and the lower-cased suffix, reading the file in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return f"fd-{h.hexdigest()[:16]}{path.suffix.lower()}"
+
+
+def rewrite(fields: tuple[str, ...], names: dict[str, str]) -> tuple[str, ...]:
+    """Fields with each image `src` replaced by its packaged name."""
+    if not names:
+        return fields
+
+    def swap(m: re.Match) -> str:
+        return f'{m.group(1)}"{html.escape(names.get(m.group(2), m.group(2)), quote=True)}"'
+
+    return tuple(_SRC_RE.sub(swap, f) if "<img" in f else f for f in fields)
+
+
+_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=)"([^"]*)"')
+
+
+def locate(text_lines: list[tuple[int, str]], src: str) -> tuple[int, int | None]:
+    """(line, column) of the image `src` in a card's source lines [(line, text)], or (0, None)."""
+    ref = written(src)
+    wanted = {src, ref, html.unescape(src), src.replace(" ", "%20")}
+    for line, text in text_lines:
+        for w in wanted:
+            at = text.find(w) if w else -1
+            if at >= 0:
+                return line, at + 1
+    return 0, None

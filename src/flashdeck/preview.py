@@ -23,12 +23,14 @@ from pathlib import Path
 
 from . import api, notetype
 from .errors import Diagnostic
-from .model import Note
+from .model import CLOZE, Note
 from .write import atomic_write_text
 
 SCREEN_WIDTH = 360
 """CSS pixels: a common Android phone width (and the browser test's viewport)."""
 
+_CLOZE_FIELD_RE = re.compile(r"\{\{cloze:([^}]+)\}\}")
+_DELETION_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _SECTION_RE = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)
 _FIELD_RE = re.compile(r"\{\{\s*([^#^/}][^}]*?)\s*\}\}")
 _EMPTY_RE = re.compile(r"\A(?:\s|\u200b|<br\s*/?>|<div>\s*</div>)*\Z", re.IGNORECASE)
@@ -43,8 +45,11 @@ class PreviewReport:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def fill(template: str, fields: dict[str, str]) -> str:
-    """Fill an Anki card template: conditional sections first, then `{{Field}}` replacements.
+def fill(template: str, fields: dict[str, str], number: int | None = None, back: bool = False) -> str:
+    """Fill an Anki card template: conditional sections first, then `{{cloze:Field}}` and `{{Field}}` replacements.
+
+    `number` is the cloze card's deletion number: its deletions show as `[...]`
+    (or `[hint]`) on the front and revealed on the back, the others as text, as Anki does.
 
     A field counts as empty when it holds only whitespace or empty `<br>`/`<div>`s,
     as in Anki. Unknown fields raise KeyError: our templates name only our fields.
@@ -58,7 +63,21 @@ def fill(template: str, fields: dict[str, str]) -> str:
     previous = None
     while previous != template:  # nested sections
         previous, template = template, _SECTION_RE.sub(section, template)
+    template = _CLOZE_FIELD_RE.sub(lambda m: cloze_text(fields[m.group(1)], number or 1, back), template)
     return _FIELD_RE.sub(lambda m: fields[m.group(1)], template)
+
+
+def cloze_text(text: str, number: int, back: bool) -> str:
+    """What Anki shows of a cloze field on card `number`'s front or back."""
+
+    def one(m: re.Match) -> str:
+        if int(m.group(1)) != number:
+            return f'<span class="cloze-inactive">{m.group(2)}</span>'
+        if back:
+            return f'<span class="cloze">{m.group(2)}</span>'
+        return f'<span class="cloze">[{m.group(3) or "..."}]</span>'
+
+    return _DELETION_RE.sub(one, text)
 
 
 def _embed_images(fragment: str, media: dict[str, Path]) -> str:
@@ -80,16 +99,12 @@ def _embed_images(fragment: str, media: dict[str, Path]) -> str:
 def render(cards_dir: Path, strict: bool = False) -> tuple[str, PreviewReport]:
     """The preview page for `cards_dir` and a report. Raises BuildError like `check` does."""
     cards_dir = Path(cards_dir)
-    # check() also renders, so its warnings include what the sanitizer removed.
-    loaded = api.check(cards_dir, strict)
-    notes_by_bundle = api.render_notes(loaded)
-    media = {name: path for name, path in loaded.media.values()}
-    notes = [n for bundle in loaded.bundles for n in notes_by_bundle[bundle.name]]
+    notes, media, warnings = api.notes(cards_dir, strict)
     decks: dict[str, list[Note]] = {}
     for note in notes:
         decks.setdefault(note.deck, []).append(note)
     page = _page(cards_dir, decks, media, len(notes))
-    return page, PreviewReport(Path(), len(notes), list(decks), list(loaded.warnings))
+    return page, PreviewReport(Path(), len(notes), list(decks), list(warnings))
 
 
 def write(cards_dir: Path, out: Path, strict: bool = False) -> PreviewReport:
@@ -109,7 +124,7 @@ def _page(cards_dir: Path, decks: dict[str, list[Note]], media: dict[str, Path],
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>flashdeck preview: {esc(str(cards_dir))}</title>",
         f"<style>{PAGE_CSS}</style>",
-        f"<style>{notetype.CSS}</style>",
+        f"<style>{notetype.BASIC.css}</style>",
         "</head>",
         '<body class="fdp">',
         '<header class="fdp-bar">',
@@ -123,7 +138,8 @@ def _page(cards_dir: Path, decks: dict[str, list[Note]], media: dict[str, Path],
     for deck, notes in decks.items():
         parts.append(f'<section class="fdp-deck"><h2>{esc(deck)}</h2>')
         for note in notes:
-            fields = dict(zip(notetype.FIELDS, note.fields))
+            kind = notetype.of(note.kind)
+            fields = dict(zip(kind.fields, note.fields))
             tags = " ".join(f'<span class="fdp-tag">{esc(t)}</span>' for t in note.tags)
             parts.append(
                 f'<article class="fdp-card" id="card-{esc(note.id)}">'
@@ -131,12 +147,14 @@ def _page(cards_dir: Path, decks: dict[str, list[Note]], media: dict[str, Path],
                 f'<p class="fdp-meta"><code>{esc(note.id)}</code> · {esc(html.unescape(fields["Source"]))}:{note.line} {tags}</p>'
                 '<div class="fdp-sides">'
             )
-            for side, template in (("Front", notetype.FRONT), ("Back", notetype.BACK)):
-                body = _embed_images(fill(template, fields), media)
-                parts.append(
-                    f'<figure class="fdp-phone"><figcaption>{side}</figcaption>'
-                    f'<div class="fdp-screen card card1">{body}</div></figure>'
-                )
+            sides = [(f"c{o + 1} " if note.kind == CLOZE else "", o) for o in note.ords]
+            for prefix, o in sides:
+                for side, template, back in (("Front", kind.front, False), ("Back", kind.back, True)):
+                    body = _embed_images(fill(template, fields, o + 1, back), media)
+                    parts.append(
+                        f'<figure class="fdp-phone"><figcaption>{prefix}{side}</figcaption>'
+                        f'<div class="fdp-screen card card{o + 1}">{body}</div></figure>'
+                    )
             parts.append("</div></article>")
         parts.append("</section>")
     parts += ["</main>", f"<script>{PAGE_SCRIPT}</script>", "</body></html>", ""]

@@ -1,48 +1,345 @@
-"""Checks that need more than one card: ids present and unique across the cards folder,
-and no package without cards."""
+"""Every rule an author's cards must follow, and what to say when one is broken.
+
+The parser records what it saw (`Card`, `Facts`, `scan.Split`); this module
+judges it, before anything is rendered: per card (`card`), per file (`file`),
+across the cards folder (`across`), images once found (`images`), and against
+the lock, which knows what learners already have (`against_lock`). Every
+message names the place, the card and how to fix it.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
-from .errors import ERROR, WARNING, Diagnostic
-from .model import Card
+from . import cloze, scan
+from .errors import ERROR, WARNING, Diagnostic, clip, ref
+from .model import CLOZE, Card, Placed, Section
+from .parse import SECTIONS
 
 
-def validate(cards: list[Card], cards_dir: Path) -> list[Diagnostic]:
-    """Every cross-card problem in `cards`; per-card rules live in the parser."""
-    diags = []
-    seen: dict[str, Card] = {}
-    for card in cards:
-        if card.id is None:
-            if card.id_column is None:  # an invalid id was already reported by the parser
-                diags.append(Diagnostic(card.path, card.line, f"{card.label} has no id: end the heading with '{{#some-id}}' or run 'flashdeck ids --write {cards_dir}'", ERROR))
+def card(c: Card) -> list[Diagnostic]:
+    """Every problem of one card on its own (lines as the card has them)."""
+    out: list[Diagnostic] = []
+    facts = c.facts
+
+    def report(line: int, message: str, severity: str = ERROR, column: int | None = None, refs: tuple[int, ...] = ()) -> None:
+        out.append(Diagnostic(c.path, line, message, severity, column, refs))
+
+    name = f"card '{c.title or '(untitled)'}'"
+    if facts.bad_id == "":
+        report(c.line, f"{name} has an empty id '{{#}}': write an id between '{{#' and '}}' (letters, digits, '-', '_')", column=c.id_column)
+    elif facts.bad_id is not None:
+        report(c.line, f"{name}: id '{clip(facts.bad_id)}' may only use letters, digits, '-' and '_': write it as '{{#{suggest_id(facts.bad_id)}}}'", column=c.id_column)
+    label = c.label
+    if not c.title:
+        report(c.line, f"{label} has an empty heading: write the card's title after '##'", column=1)
+    for line, tag in facts.bad_tags:
+        report(line, f"{label}: tag '{clip(tag)}' may not contain quotes: remove them", column=1)
+    for line, text in facts.unknown_directives:
+        report(line, f"{label}: '<!-- flashdeck:{clip(text, 30)}-->' is not a directive flashdeck knows: write '<!-- flashdeck: allow NAME -->', '<!-- flashdeck: shuffle -->' or '<!-- flashdeck: no-shuffle -->'", WARNING, 1)
+    if c.empty:
+        report(c.line, f"{label} has a heading but no body: add a question, an answer and an explanation, or remove the heading")
+        return out
+    for line, heading in facts.unknown_sections:
+        close = difflib.get_close_matches(heading.lower().rstrip(":").strip(), SECTIONS, n=1, cutoff=0.7)
+        fix = f"did you mean '### {close[0].title()}'?" if close else "use ### Answer, ### Explanation or ### References, or make it bold text"
+        report(line, f"{label}: section '### {clip(heading)}' is not part of the format and would be lost: {fix}", WARNING, 1)
+    for line, heading, first in facts.repeated_sections:
+        report(line, f"{label} has a second '### {clip(heading)}' section (the first is on line {ref(0)}): merge them", column=1, refs=(first,))
+    if facts.option_like is not None:
+        line, text = facts.option_like
+        report(line, f"{label}: '{clip(text)}' is not an option the format knows and would show as text: write each option as '- [ ] text' and the correct one as '- [x] text'", WARNING, 1)
+    for line in facts.stray_items:
+        report(line, f"{label}: list item without '[ ]' or '[x]' inside the option list would be lost: mark it as an option or move it", WARNING, 1)
+    if facts.text_after_options is not None:
+        report(facts.text_after_options, f"{label}: text after the option list is not part of the format and would be lost: move it into the question (above the options) or into ### Explanation", WARNING, 1)
+
+    _too_complex(c, report)
+    headings = dict(facts.section_lines)
+    if c.deletions or facts.cloze_problems:
+        _cloze(c, headings, report)
+    if c.kind != CLOZE:
+        _answer(c, headings, report)
+    if c.explanation is None:
+        report(c.line, f"{label} has no explanation: add an '### Explanation' section with text")
+    elif not c.explanation.text:
+        report(headings["explanation"], f"{label} has an empty '### Explanation' section: write the explanation below it", column=1)
+    return out
+
+
+MAX_BRACKETS = 1000
+"""'[' in one part of a card. Python-Markdown matches each '[' against the rest of the text: 1,000
+'[a](' take 0.35 s, 8,000 take 37 s (measured on the benchmark machine). No card needs that many links."""
+MAX_LOOSE_TAGS = 200
+"""'<' that start a tag but never end it before the next '<'. Python's HTML parser (before 3.13.5)
+rescans the rest of the text from each: 3,000 '<img ' take 3 s. Python-Markdown shows them as text anyway."""
+_LOOSE_TAG_RE = re.compile(r"<[A-Za-z/!][^<>]*(?=<|\Z)")
+
+
+def _too_complex(c: Card, report) -> None:
+    """Text no card needs and Python-Markdown would take minutes on: an error, so a shared deck cannot hang a build."""
+    parts = [("question", c.question), ("answer", c.answer), ("explanation", c.explanation), ("references", c.references)]
+    parts += [(f"option {o.letter}", Section(o.text, o.line)) for o in c.options]
+    for name, section in parts:
+        if section is None:
             continue
-        first = seen.get(card.id)
-        if first is not None:
-            diags.append(
-                Diagnostic(
-                    card.path,
-                    card.line,
-                    f"card id '{card.id}' of '{card.title}' is already used by '{first.title}' at {first.path}:{first.line}: "
-                    f"ids must be unique across '{cards_dir}'; give one of them a new id",
-                    ERROR,
-                    card.id_column,
-                )
-            )
-        else:
-            seen[card.id] = card
-    return diags
+        text = section.text
+        brackets = text.count("[")
+        if brackets > MAX_BRACKETS:
+            report(section.line, f"{c.label}: the {name} holds {brackets:,} '[', more than the {MAX_BRACKETS:,} Markdown can read in reasonable time, so the card is not rendered: split the text, or write literal brackets as '\\['", column=1)
+        elif text.count("<") > MAX_LOOSE_TAGS and sum(1 for _ in _LOOSE_TAG_RE.finditer(text)) > MAX_LOOSE_TAGS:
+            loose = sum(1 for _ in _LOOSE_TAG_RE.finditer(text))
+            report(section.line, f"{c.label}: the {name} holds {loose:,} '<' that open a tag and never close it, more than the {MAX_LOOSE_TAGS} that can be read in reasonable time, so the card is not rendered: write a literal '<' as '&lt;'", column=1)
 
 
-def empty_packages(cards_by_package: dict[str, list[Card]], folders: dict[str, Path]) -> list[Diagnostic]:
-    """A warning for each top-level folder whose files hold no card: its .apkg would be empty.
+def _answer(c: Card, headings: dict[str, int], report) -> None:
+    label = c.label
+    if c.options:
+        for o in c.options:
+            if not o.text:
+                report(o.line, f"{label}: option {o.letter} is empty: write its text after the box", column=1)
+        correct = c.correct_options
+        if c.answer is not None:
+            report(headings["answer"], f"{label} has both options and an '### Answer' section: keep one (a multiple-choice answer is its '- [x]' option)", column=1)
+        if not correct:
+            report(c.options[0].line, f"{label} has no correct option: mark the right one with '- [x]'", column=1)
+        elif len(correct) > 1:
+            where = ", ".join(f"{o.letter} on line {ref(k)}" for k, o in enumerate(correct))
+            report(correct[1].line, f"{label} has {len(correct)} correct options ({where}): mark exactly one with '- [x]', the others with '- [ ]'", column=1, refs=tuple(o.line for o in correct))
+        if len(c.options) < 2:
+            report(c.options[0].line, f"{label} has only one option: a multiple-choice card needs at least two", column=1)
+    elif c.answer is None:
+        report(c.line, f"{label} has no answer: add an '### Answer' section or a '- [x]' option list")
+    elif not c.answer.text:
+        report(headings["answer"], f"{label} has an empty '### Answer' section: write the answer below it", column=1)
 
-    `folders` maps package names to their folder; packages made from a single
-    file are left out (the parser already warns about a file without cards).
+
+_CLOZE_MESSAGES = {
+    cloze.UNCLOSED: "cloze deletion '{text}' is never closed: end it with '}}}}'",
+    cloze.EMPTY: "cloze deletion '{text}' hides nothing: write the hidden text after '::'",
+    cloze.ZERO: "cloze deletion '{text}' is numbered 0: numbers start at c1",
+    cloze.IN_CODE: "cloze deletion '{text}' is inside code, where Anki would still hide it: move it out of the code or escape the braces",
+    cloze.LOOKALIKE: "'{text}' looks like a cloze deletion but is not one: write '{{{{c1::text}}}}' (two colons)",
+}
+
+
+def _cloze(c: Card, headings: dict[str, int], report) -> None:
+    label = c.label
+    for line, column, problem, text in c.facts.cloze_problems:
+        severity = WARNING if problem == cloze.LOOKALIKE else ERROR
+        report(line, f"{label}: " + _CLOZE_MESSAGES[problem].format(text=clip(text, 30)), severity, column)
+    if not c.deletions:
+        return
+    first = c.deletions[0]
+    if c.options:
+        report(first.line, f"{label} has cloze deletions and an option list: a card is either multiple choice or cloze; remove one", column=first.column)
+    if c.answer is not None:
+        report(headings["answer"], f"{label} has cloze deletions and an '### Answer' section: a cloze card's answer is its deletions; remove the section", column=1)
+    numbers = cloze.numbers(c.deletions)
+    missing = [n for n in range(1, numbers[-1] + 1) if n not in numbers]
+    if missing:
+        gaps = ", ".join(f"c{n}" for n in missing)
+        report(first.line, f"{label}: cloze numbers skip {gaps}: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)", WARNING, first.column)
+
+
+def suggest_id(written: str) -> str:
+    """A valid id close to what the author wrote in `{#…}`."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", written).strip("-") or "card-1"
+
+
+def file(path: Path, split: scan.Split, labels: list[str]) -> list[Diagnostic]:
+    """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments.
+
+    `labels` names each chunk's card, for messages about lines inside it.
     """
-    return [
+    out: list[Diagnostic] = []
+    chunks = split.chunks
+
+    def prefix(line: int) -> str:
+        k = scan.card_at(chunks, line)
+        return f"{labels[k]}: " if k >= 0 else ""
+
+    lookalike_lines = set()
+    for line, text, kind in split.lookalikes:
+        lookalike_lines.add(line)
+        if kind == "no-space":
+            out.append(Diagnostic(path, line, f"{prefix(line)}'{clip(text)}' is not a card heading: put a space after '##' ('## Title {{#id}}')", WARNING, 1))
+        else:
+            out.append(Diagnostic(path, line, f"{prefix(line)}'{clip(text)}' is a level-1 heading, not a card: start cards with '## '", WARNING, 1))
+    for line, column, fence in split.unclosed_fences:
+        out.append(Diagnostic(path, line, f"{prefix(line)}code fence '{fence}' is never closed, so it shows as text: close it with a '{fence}' line", WARNING, column))
+    if split.unclosed_comment is not None:
+        line, column = split.unclosed_comment
+        out.append(Diagnostic(path, line, f"{prefix(line)}HTML comment '<!--' is never closed and hides everything below it: close it with '-->'", ERROR, column))
+    stray, stopped = _preamble_text(split, lookalike_lines)
+    if stray is not None:
+        if chunks:
+            message = "text before the first card belongs to no card and would be lost: move it into a card or into an HTML comment (<!-- … -->)"
+        else:
+            message = "file has no cards, so this text would be lost: start each card with '## Title {#id}'"
+        out.append(Diagnostic(path, stray, message, WARNING))
+    elif not chunks and not stopped and not any(d.is_error for d in out):
+        out.append(Diagnostic(path, 0, "file has no cards: start each card with '## Title {#id}'", WARNING))
+    return out
+
+
+def _preamble_text(split: scan.Split, lookalikes: set[int]) -> tuple[int | None, bool]:
+    """(line of the first text before the first card that no card would keep, or None;
+    whether a near-heading came first, which says enough about that text)."""
+    if not split.preamble:
+        return None, False
+    lines = split.preamble.decode("utf-8", "replace").split("\n")
+    visible, code = scan.blank(lines)
+    for k, line in enumerate(visible):
+        number = split.body_start + k + 1
+        if number in lookalikes:
+            return None, True
+        if not code[k] and (not line.strip() or scan.atx(line, 1) is not None):
+            continue  # blank, a comment, or a file title (for people reading the source)
+        return number, False
+    return None, False
+
+
+def empty_file(path: Path) -> Diagnostic:
+    return Diagnostic(path, 0, "file is empty: write cards in it ('## Title {#id}', a question, '### Answer', '### Explanation') or delete it", WARNING)
+
+
+def across(cards: list[Placed], cards_dir: Path) -> list[Diagnostic]:
+    """Rules over the whole cards folder: every card has an id, and no two share one."""
+    out = []
+    seen: dict[str, Placed] = {}
+    for p in cards:
+        r = p.result
+        if r.id is None:
+            if r.id_column is None:  # an invalid id was already reported
+                label = f"card '{r.title or '(untitled)'}'"
+                out.append(Diagnostic(p.path, p.line, f"{label} has no id: end the heading with '{{#some-id}}' or run 'flashdeck ids --write {cards_dir}'", ERROR))
+            continue
+        first = seen.get(r.id)
+        if first is not None:
+            out.append(Diagnostic(
+                p.path, p.line,
+                f"card id '{r.id}' of '{r.title}' is already used by '{first.result.title}' at {first.path}:{first.line}: "
+                f"ids must be unique across '{cards_dir}'; give one of them a new id",
+                ERROR, r.id_column,
+            ))
+        else:
+            seen[r.id] = p
+    return out
+
+
+def packages(names_with_cards: set[str], folders: dict[str, Path], cards_dir: Path, any_cards: bool, any_error: bool) -> list[Diagnostic]:
+    """A warning for each top-level folder without cards; an error when the cards folder has none at all."""
+    out = [
         Diagnostic(folder, 0, f"folder has no cards, so {name}.apkg would be empty: add cards ('## Title {{#id}}') to its files or remove the folder", WARNING)
         for name, folder in sorted(folders.items())
-        if not cards_by_package.get(name)
+        if name not in names_with_cards
     ]
+    if not any_cards and not any_error:
+        out.append(Diagnostic(cards_dir, 0, f"no cards found in '{cards_dir}': add a Markdown file with '## Title {{#id}}' cards"))
+    return out
+
+
+def images(c: Placed, found: list, source: list[tuple[int, str]], cards_dir: Path) -> list[Diagnostic]:
+    """A located error for each image a card shows that cannot be packaged (media.resolve), a warning for a big one."""
+    from . import media
+
+    out = []
+    label = f"card '{c.result.id}'" if c.result.id else f"card '{c.result.title}'"
+    for img in found:
+        line, column = media.locate(source, img.src)
+        line = line or c.line
+        ref = clip(media.written(img.src), 60)
+        if img.status == media.REMOTE:
+            message = f"{label}: image '{ref}' is not a local file and would not show offline: save it beside the card file and link it by relative path"
+        elif img.status == media.OUTSIDE:
+            message = f"{label}: image '{ref}' lies outside the cards folder '{cards_dir}': move the image into it and link it by a path that stays inside"
+        elif img.status == media.MISSING:
+            message = f"{label}: image '{ref}' not found at {img.path}: fix the path (it is relative to {c.path.name}) or add the image there"
+        elif img.status == media.TOO_BIG:
+            message = (
+                f"{label}: image '{ref}' is {img.size / 2**20:.0f} MiB, more than Anki's media sync carries "
+                f"({media.MAX_BYTES // 2**20} MiB), so learners who sync would never get it: make it smaller"
+            )
+        elif img.size > media.WARN_BYTES:
+            out.append(Diagnostic(c.path, line, (
+                f"{label}: image '{ref}' is {img.size / 2**20:.1f} MiB: every learner's phone downloads and stores it; "
+                f"make it smaller than {media.WARN_BYTES / 2**20:.1f} MiB (a screen-sized PNG or JPEG is far below that)"
+            ), WARNING, column))
+            continue
+        else:
+            continue
+        out.append(Diagnostic(c.path, line, message, ERROR, column))
+    return out
+
+
+def against_lock(cards: list[Placed], old) -> list[Diagnostic]:
+    """Rules that need to know what learners already have (the lock): an id must keep naming the same card."""
+    import time
+
+    out = []
+    for p in cards:
+        r = p.result
+        e = old.entries.get(r.id) if r.id else None
+        if e is None or not r.rendered:
+            continue
+        label = f"card '{r.id}'"
+        if e.kind != r.kind:
+            was, now = ("a cloze card", "a question/answer card") if e.kind == CLOZE else ("a question/answer card", "a cloze card")
+            out.append(Diagnostic(p.path, p.line, (
+                f"{label} was {was} and is now {now}: Anki cannot update learners' notes across note types, so they "
+                "would keep the old card; give this card a new id (the old one retires)"
+            ), ERROR, r.id_column))
+            continue
+        if r.kind == CLOZE:
+            out += _renumbered(p, e)
+            continue
+        if not r.hashes:
+            continue
+        before, now = e.fields, dict(part.split(":", 1) for part in r.hashes.split(" "))
+        if all(before.get(k) is not None and before.get(k) != now.get(k) for k in ("Question", "Answer")):
+            if e.retired is not None:
+                when = time.strftime("%Y-%m-%d", time.gmtime(e.retired))
+                was = f" ('{e.title}')" if e.title else ""
+                message = (
+                    f"{label}: this id belonged to a card retired on {when}{was}; learners who kept it will see it "
+                    "replaced by this card, with the old card's review history. If this is a different card, give it a new id"
+                )
+            else:
+                was = f" (was '{e.title}')" if e.title else ""
+                message = (
+                    f"{label}: question and answer both changed{was}; learners' review history of the old card "
+                    "carries over to this one. If this is a different card, give it a new id"
+                )
+            out.append(Diagnostic(p.path, p.line, message, WARNING))
+    return out
+
+
+def _renumbered(p: Placed, e) -> list[Diagnostic]:
+    """A warning for each deletion number that now hides something else than learners learned under it."""
+    out = []
+    before = dict(e.cloze)
+    for number, text in p.result.cloze:
+        old = before.get(number)
+        if old is None or _same_fact(old, text):
+            continue
+        moved = [n for n, t in e.cloze if n != number and _same_fact(t, text)]
+        hint = f" (c{moved[0]} hid that before: were the deletions renumbered?)" if moved else ""
+        out.append(Diagnostic(p.path, p.line, (
+            f"card '{p.result.id}': c{number} now hides '{clip(text, 30)}' but learners learned '{clip(old, 30)}' under "
+            f"c{number}{hint}; their review history of c{number} would carry over to a different fact: keep each "
+            "number on its fact (numbers need not be in reading order), or give the card a new id"
+        ), WARNING))
+    return out
+
+
+def _same_fact(a: str, b: str) -> bool:
+    """Whether deletion text `b` is an edit of `a` rather than another fact (threshold: see tests/test_cloze.py)."""
+    a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
+    if a == b or (a and b and (a in b or b in a)):
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6

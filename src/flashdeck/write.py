@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -37,18 +37,15 @@ def atomic_write(target: Path, produce: Callable[[BinaryIO], T]) -> T:
     return result
 
 
-def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> None:
-    """Write several files so that either all of them change or none does.
+def atomic_write_all(jobs: Iterable[tuple[Path, Callable[[BinaryIO], object]]], remove: Iterable[Path] = ()) -> None:
+    """Write several files so that either all of them change or none does; then delete `remove`.
 
-    Every file is first produced completely as a temp file beside its target;
-    only when all succeeded are they renamed into place, one quick rename each.
-    A failure or Ctrl-C while producing leaves every old file byte-identical
-    and removes every temp file.
+    Every file is first produced completely and flushed to disk as a temp file
+    beside its target; only when all succeeded are they renamed into place,
+    one quick rename each. A failure or Ctrl-C while producing leaves every old
+    file byte-identical and removes every temp file.
     """
-    import threading
-
     staged: list[tuple[str, Path]] = []
-    syncing: list[tuple[threading.Thread, list]] = []
     try:
         for target, produce in jobs:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,41 +54,24 @@ def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> N
             with os.fdopen(fd, "wb") as f:
                 produce(f)
                 f.flush()
-            # fsync on a thread (it lets go of the GIL) while the next file is
-            # produced; every file is on disk before the first rename.
-            failed: list = []
-            thread = threading.Thread(target=_sync, args=(tmp, failed), daemon=True)
-            thread.start()
-            syncing.append((thread, failed))
+                os.fsync(f.fileno())
             os.chmod(tmp, 0o644)
-        for thread, failed in syncing:
-            thread.join()
-            if failed:
-                raise failed[0]
         while staged:
             tmp, target = staged[0]
             os.replace(tmp, target)
             staged.pop(0)
     except BaseException:
-        for thread, _ in syncing:
-            thread.join()
         for tmp, _ in staged:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
         raise
-
-
-def _sync(path: str, failed: list) -> None:
-    try:
-        fd = os.open(path, os.O_RDWR)  # (Windows syncs only a file open for writing)
+    for path in remove:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        failed.append(exc)
+            path.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def atomic_write_text(target: Path, text: str) -> None:

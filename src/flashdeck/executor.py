@@ -1,0 +1,91 @@
+"""The one way flashdeck spreads work: `map` a function over items, in order, here or in worker processes.
+
+Rendering is pure Python (Python-Markdown), so threads would not help; a
+process per core does. A build asks for workers only when there is enough to
+render to pay for starting them (`worth_workers`); `build --watch` keeps them
+between builds. Results come back in the items' order, so the output never
+depends on how the work was spread.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PARALLEL_MIN_BYTES = 256 * 1024
+"""Below this much Markdown to render (about 300 cards), one process is faster than starting more."""
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class Serial:
+    """Everything in this process."""
+
+    workers = 1
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        for item in items:
+            yield fn(item)
+
+    def close(self) -> None:
+        pass
+
+
+class Processes:
+    """`workers` processes, started on first use and kept until `close`.
+
+    At most two batches per worker are in flight, so a 100,000-card file is
+    not pickled into the pipe all at once.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or cpus())
+        self._pool = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        pool = self._start()
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * self.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def _start(self):
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def worth_workers(size: int, items: int, workers: int) -> bool:
+    """Whether rendering `size` bytes of Markdown in `items` batches pays for `workers` processes."""
+    return workers > 1 and items > 1 and size >= PARALLEL_MIN_BYTES
+
+
+def _context():
+    """fork where it is safe (no other threads): workers start in milliseconds with everything imported."""
+    import multiprocessing
+    import threading
+
+    if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")

@@ -1,0 +1,317 @@
+"""Read a card file and cut it into cards: headings, code fences and HTML comments.
+
+A card starts at an H2 heading outside code and comments (README, "Card
+format"). `split` finds those headings in the file's bytes by looking only at
+the lines that can matter (those starting with `#`, a fence, or holding `<!--`
+or `-->`), so a 10,000-card file is cut in milliseconds and only the cards
+whose bytes changed are parsed again. `blank` is the same reading line by
+line, for the text of one card (parse.py) and for a file's preamble;
+tests/test_scan.py checks that both agree.
+
+Rules (those of the parser before, kept): a fence that is never closed is
+not a fence (Python-Markdown shows it as text, so headings below it still
+start cards); a comment that is never closed hides the rest of the file; a
+backtick code span keeps `<!--` as text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CardError
+from .model import Chunk
+
+_BOM = b"\xef\xbb\xbf"
+_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_FENCE_CLOSE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
+_NO_SPACE_H2_RE = re.compile(r"^ {0,3}##[^#\s]")
+# Lines that may open or close code, a comment or a card: nothing else can change where cards start.
+_CANDIDATE_RE = re.compile(rb"\n {0,3}[#`~]")
+_COMMENT_MARK_RE = re.compile(rb"<!--|-->")
+
+
+def load(path: Path) -> bytes:
+    """A card file's bytes: a UTF-8 BOM dropped, CRLF/CR made LF. UTF-8 is checked card by card (parse.py)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CardError(path, 0, f"cannot read the file ({exc.strerror or exc}): check that it exists and is readable") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CardError(path, 0, "file is UTF-16, not UTF-8: save it again as UTF-8")
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A card file cut into its front matter, the text before the first card, and cards."""
+
+    front: tuple[int, int] | None
+    """Line indexes [first, last] of the `---` lines around the front matter; None without one.
+    `last` is -1 when the front matter is never closed."""
+    body_start: int
+    """Index of the first line after the front matter."""
+    chunks: tuple[Chunk, ...]
+    lines: int
+    """How many lines the file has."""
+    lookalikes: tuple[tuple[int, str, str], ...] = ()
+    """(line, text, 'no-space' | 'h1-id') of headings that are almost card headings."""
+    unclosed_fences: tuple[tuple[int, int, str], ...] = ()
+    """(line, column, fence) of fences that are never closed."""
+    unclosed_comment: tuple[int, int] | None = None
+    """(line, column) of a `<!--` that is never closed."""
+    preamble: bytes = b""
+    """The bytes between the front matter and the first card."""
+
+
+def split(data: bytes) -> Split:
+    """Cut `data` (as `load` returns it) into cards."""
+    front, body_start, body_at = _front(data)
+    text = b"\n" + data  # so that every line, the first too, starts after a "\n"
+    marks = sorted(
+        {text.rfind(b"\n", 0, m.start()) for m in _COMMENT_MARK_RE.finditer(text, body_at)}
+        | {m.start() for m in _CANDIDATE_RE.finditer(text, body_at)}
+    )
+    starts: list[int] = []  # line starts (in `text`) of candidate lines
+    lines_of: list[str] = []
+    numbers: list[int] = []
+    line_no, at = 0, 0
+    for nl in marks:
+        line_no += text.count(b"\n", at, nl + 1)
+        at = nl + 1
+        end = text.find(b"\n", nl + 1)
+        raw = text[nl + 1 : end if end >= 0 else len(text)]
+        starts.append(nl)
+        numbers.append(line_no - 1)  # 0-based index of the line in the file
+        lines_of.append(raw.decode("utf-8", "replace"))
+    total = data.count(b"\n") + 1
+
+    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
+    for k, line in enumerate(lines_of):
+        m = _FENCE_CLOSE_RE.match(line)
+        if m:
+            closers[m.group(1)[0]].append((k, len(m.group(1))))
+    longest = {c: _suffix_max(found) for c, found in closers.items()}
+    pointer = {"`": 0, "~": 0}
+
+    heads: list[int] = []  # candidate indexes of card headings
+    lookalikes: list[tuple[int, str, str]] = []
+    unclosed_fences: list[tuple[int, int, str]] = []
+    comment_at: tuple[int, int] | None = None
+    k = 0
+    while k < len(lines_of):
+        line, index = lines_of[k], numbers[k]
+        if comment_at is None:
+            m = _FENCE_RE.match(line)
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+                close = _closer(m.group(1), k, closers, longest, pointer)
+                if close is not None:
+                    k = close + 1
+                    continue
+                unclosed_fences.append((index + 1, line.index(m.group(1)) + 1, m.group(1)))
+        visible, comment_at = blank_line(line, index, comment_at)
+        if visible:
+            if atx(visible, 2) is not None:
+                heads.append(k)
+            elif _NO_SPACE_H2_RE.match(visible):
+                lookalikes.append((index + 1, visible.strip(), "no-space"))
+            else:
+                h1 = atx(visible, 1)
+                if h1 is not None and split_id(h1[0])[1] is not None:
+                    lookalikes.append((index + 1, visible.strip(), "h1-id"))
+        k += 1
+
+    chunks = []
+    for n, k in enumerate(heads):
+        start = starts[k] + 1
+        end = starts[heads[n + 1]] + 1 if n + 1 < len(heads) else len(text)
+        chunks.append(Chunk(numbers[k] + 1, text[start:end]))
+    first = starts[heads[0]] + 1 if heads else len(text)
+    return Split(
+        front=front,
+        body_start=body_start,
+        chunks=tuple(chunks),
+        lines=total,
+        lookalikes=tuple(lookalikes),
+        unclosed_fences=tuple(unclosed_fences),
+        unclosed_comment=(comment_at[0] + 1, comment_at[1]) if comment_at is not None else None,
+        preamble=text[body_at + 1 : first] if body_at + 1 < first else b"",
+    )
+
+
+def _front(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
+    """(front matter lines, index of the first body line, offset of that line in b"\\n" + data)."""
+    first_end = data.find(b"\n")
+    first = data[: first_end if first_end >= 0 else len(data)]
+    if first.strip() != b"---":
+        return None, 0, 0
+    at, index = first_end, 0
+    while at >= 0:
+        nxt = data.find(b"\n", at + 1)
+        index += 1
+        line = data[at + 1 : nxt if nxt >= 0 else len(data)]
+        if line.strip() in (b"---", b"..."):
+            return (0, index), index + 1, (nxt + 1 if nxt >= 0 else len(data) + 1)
+        at = nxt
+    # Never closed: its lines are no card's either, the body starts at the first card heading.
+    m = re.search(rb"\n {0,3}##(?:[ \t]|\n|$)", b"\n" + data)
+    if m is None:
+        return (0, -1), index + 1, len(data) + 1
+    return (0, -1), data.count(b"\n", 0, m.start()), m.start()
+
+
+def _suffix_max(found: list[tuple[int, int]]) -> list[int]:
+    """The longest closing fence from each position on (so finding an opener's closer stays linear)."""
+    suffix = [0] * (len(found) + 1)
+    for k in range(len(found) - 1, -1, -1):
+        suffix[k] = max(suffix[k + 1], found[k][1])
+    return suffix
+
+
+def _closer(fence: str, i: int, closers, longest, pointer) -> int | None:
+    """Index of the line closing `fence` opened on line `i`, or None when it is never closed."""
+    c, size = fence[0], len(fence)
+    found, k = closers[c], pointer[c]
+    while k < len(found) and found[k][0] <= i:
+        k += 1
+    if longest[c][k] < size:
+        pointer[c] = k
+        return None
+    while found[k][1] < size:
+        k += 1
+    pointer[c] = k + 1
+    return found[k][0]
+
+
+def blank(lines: list[str]) -> tuple[list[str], list[bool]]:
+    """`lines` with comments outside code blanked out, and a mask of the lines inside fenced code.
+
+    Comments are where authors note sources and corrections; they never reach
+    a card, and blanking instead of deleting keeps every line number right.
+    """
+    n = len(lines)
+    visible = list(lines)
+    code = [False] * n
+    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
+    for i, line in enumerate(lines):
+        if "`" in line or "~" in line:
+            m = _FENCE_CLOSE_RE.match(line)
+            if m:
+                closers[m.group(1)[0]].append((i, len(m.group(1))))
+    longest = {c: _suffix_max(found) for c, found in closers.items()}
+    pointer = {"`": 0, "~": 0}
+    comment_at: tuple[int, int] | None = None
+    i = 0
+    while i < n:
+        line = lines[i]
+        if comment_at is None and ("`" in line or "~" in line):
+            m = _FENCE_RE.match(line)
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+                close = _closer(m.group(1), i, closers, longest, pointer)
+                if close is not None:
+                    for j in range(i, close + 1):
+                        code[j] = True
+                    i = close + 1
+                    continue
+        visible[i], comment_at = blank_line(line, i, comment_at)
+        i += 1
+    return visible, code
+
+
+def blank_line(line: str, index: int, comment_at: tuple[int, int] | None) -> tuple[str, tuple[int, int] | None]:
+    """`line` without its HTML comments; `comment_at` is (line index, column) where an open comment began.
+
+    Backtick code spans are skipped, so `<!--` written as code stays.
+    """
+    if comment_at is None and "<!--" not in line:
+        return (line if line.strip() else ""), None
+    out = []
+    pos = 0
+    size = len(line)
+    unmatched: set[int] = set()  # run lengths with no closing run later: never search twice
+    while pos < size:
+        if comment_at is not None:
+            close = line.find("-->", pos)
+            if close < 0:
+                pos = size
+                break
+            comment_at = None
+            pos = close + 3
+            continue
+        opening = line.find("<!--", pos)
+        tick = line.find("`", pos)
+        if tick >= 0 and (opening < 0 or tick < opening):
+            run_end = tick
+            while run_end < size and line[run_end] == "`":
+                run_end += 1
+            run = run_end - tick
+            close = line.find("`", run_end) if run not in unmatched else -1
+            while close >= 0:
+                close_end = close
+                while close_end < size and line[close_end] == "`":
+                    close_end += 1
+                if close_end - close == run:
+                    break
+                close = line.find("`", close_end)
+            if close < 0:
+                unmatched.add(run)
+            stop = close + run if close >= 0 else run_end
+            out.append(line[pos:stop])
+            pos = stop
+            continue
+        if opening < 0:
+            out.append(line[pos:])
+            break
+        out.append(line[pos:opening])
+        comment_at = (index, opening + 1)
+        pos = opening + 4
+    joined = "".join(out)
+    return (joined if joined.strip() else ""), comment_at
+
+
+def atx(line: str, level: int) -> tuple[str, int] | None:
+    """(content, column index of content) when `line` is an ATX heading of `level`, else None.
+
+    CommonMark's rule, without a regular expression that could backtrack: up to
+    three spaces, exactly `level` '#', then a space, a tab or the end of the
+    line; an optional closing run of '#' after a space is not content.
+    """
+    if not line.startswith(("#", " ")):
+        return None  # most lines: keep this cheap
+    indent = len(line) - len(line.lstrip(" "))
+    if indent > 3:
+        return None
+    marks = indent + level
+    if line[indent:marks] != "#" * level or line[marks : marks + 1] == "#":
+        return None
+    rest = line[marks:]
+    if rest and rest[0] not in " \t":
+        return None
+    lead = len(rest) - len(rest.lstrip(" \t"))
+    content = rest.strip(" \t")
+    unclosed = content.rstrip("#")
+    if unclosed != content and (not unclosed or unclosed[-1] in " \t"):
+        content = unclosed.rstrip(" \t")
+    return content, marks + lead
+
+
+def split_id(title: str) -> tuple[str, str | None, int | None]:
+    """(title without id, id as written or None, index of '{#' in `title`)."""
+    t = title.rstrip()
+    if not t.endswith("}"):
+        return title, None, None
+    k = t.rfind("{#")
+    if k < 0 or "}" in t[k + 2 : -1]:
+        return title, None, None
+    return t[:k].rstrip(), t[k + 2 : -1].strip(), k
+
+
+def card_at(chunks: tuple[Chunk, ...], line: int) -> int:
+    """Index of the chunk holding `line`, or -1 before the first card."""
+    return bisect.bisect_right([c.line for c in chunks], line) - 1

@@ -1,0 +1,346 @@
+"""Where a build keeps what each card became, and the build cache that remembers it between builds.
+
+Every card's result (`CardResult`, small) and its rendered fields (large) go
+into one SQLite file; a build holds only the results in memory and reads the
+fields back when it packages, so 100,000 cards never sit in memory as HTML.
+
+The cache is that file kept between builds: one per cards folder, in the
+user's cache folder (`platformdirs.user_cache_dir("flashdeck")`, or
+`FLASHDECK_CACHE_DIR`), never inside the cards folder, so a shared zip or
+repository cannot carry entries along. Each entry is authenticated with an
+HMAC under a key that is made on this machine and never leaves it (`key`
+beside the files, readable by its owner only): an entry planted or edited by
+anyone else fails the check and is ignored, so what ships depends only on
+the sources and the lock. Entries hold plain values (marshal), never code,
+SQL or a note type. A key (`context`) covers everything an entry depends on
+besides its card's text: the flashdeck version and source, the Python
+version, and the renderer libraries' versions.
+
+Every failure to read or write the cache is a miss, never an error: the
+cache is safe to delete at any time, and a build without it (`--no-cache`)
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import marshal
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import Diagnostic
+from .model import CardResult
+from .version import __version__
+
+FORMAT = b"flashdeck-store-2"
+"""Bump when the shape of an entry changes."""
+ENV = "FLASHDECK_CACHE_DIR"
+BATCH = 500
+"""Rows written or read per statement."""
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
+CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
+"""
+_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml")
+"""Modules whose version changes what a card renders to (their rendering options live in our source)."""
+
+
+def cache_root() -> Path:
+    """The folder holding every cards folder's cache file and the machine's key."""
+    override = os.environ.get(ENV, "").strip()
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("flashdeck", appauthor=False))
+
+
+class Store:
+    """The results and fields of one build, backed by the cache of its cards folder when there is one.
+
+    `persist=False` (`--no-cache`): nothing is read from or written to the
+    cache. `writable=False` (`check`): the cache is read, new entries are kept
+    for this session only. A session (`build --watch`) keeps its store open
+    and the results in memory between builds; `commit` after each build,
+    `close` at the end.
+    """
+
+    def __init__(self, cards_dir: Path, persist: bool = True, writable: bool = True) -> None:
+        self.hits = 0
+        self.misses = 0
+        self._memo: dict[str, CardResult] = {}
+        self._used: set[str] = set()
+        self._pending: list[tuple] = []
+        self._scratch_dir: str | None = None
+        self._key = b""
+        self._db: sqlite3.Connection | None = None
+        self._writes = False
+        if persist:
+            self._open_cache(Path(cards_dir), writable)
+        self._out = self._db if self._writes else self._scratch()
+
+    # -- opening ------------------------------------------------------------
+
+    def _open_cache(self, cards_dir: Path, writable: bool) -> None:
+        try:
+            root = cache_root()
+            name = hashlib.sha256(str(cards_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+            path = root / f"{name}.sqlite"
+            self._key = _machine_key(root, create=writable)
+            if not self._key or (not writable and not path.exists()):
+                return
+            if writable:
+                db = sqlite3.connect(path, timeout=2)
+                db.executescript(_SCHEMA)
+            else:
+                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+            db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
+            self._db, self._writes = db, writable
+        except (OSError, sqlite3.Error):
+            self._db, self._writes = None, False
+
+    def _scratch(self) -> sqlite3.Connection:
+        """A throwaway file for the fields of results the cache does not keep (deleted on close)."""
+        self._scratch_dir = tempfile.mkdtemp(prefix="flashdeck-")
+        db = sqlite3.connect(os.path.join(self._scratch_dir, "build.sqlite"))
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.executescript(_SCHEMA)
+        return db
+
+    @property
+    def caching(self) -> bool:
+        """Whether results are read from (and, for a build, kept in) the cache."""
+        return self._db is not None
+
+    # -- card results -------------------------------------------------------
+
+    def results(self, keys: Iterable[str]) -> dict[str, CardResult]:
+        """The known results among `keys`: kept in memory by this session, or cached intact and authentic."""
+        keys = list(keys)
+        self._used.update(keys)
+        found = {k: self._memo[k] for k in keys if k in self._memo}
+        self.hits += len(found)
+        keys = [k for k in keys if k not in found]
+        if self._db is None or not keys:
+            self.misses += len(keys)
+            return found
+        before = len(found)
+        try:
+            for batch in _batches(keys):
+                rows = self._db.execute(f"SELECT key, result, rmac FROM card WHERE key IN ({','.join('?' * len(batch))})", batch)
+                for key, data, mac in rows:
+                    if hmac.compare_digest(mac, self._mac(b"r", key, data)):
+                        result = _load_result(data)
+                        if result is not None:
+                            found[key] = result
+        except sqlite3.Error:
+            pass
+        self.hits += len(found) - before
+        self.misses += len(keys) - (len(found) - before)
+        self._memo.update(found)
+        return found
+
+    def touch(self, key: str) -> None:
+        """Mark `key` as used by this build (so pruning keeps it)."""
+        self._used.add(key)
+
+    def put(self, key: str, result: CardResult, fields: tuple[str, ...] | None) -> None:
+        """Keep `result` and its fields under `key` (the cache too when it is writable)."""
+        self._used.add(key)
+        self._memo[key] = result
+        data = _dump_result(result)
+        fdata = marshal.dumps(fields) if fields is not None else None
+        self._pending.append((key, data, self._mac(b"r", key, data), fdata, self._mac(b"f", key, fdata) if fdata is not None else None))
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def fields(self, keys: list[str]) -> Iterator[tuple[str, ...] | None]:
+        """The fields kept under each of `keys`, in order (None where there are none or they were altered)."""
+        self._flush()
+        for batch in _batches(keys):
+            got: dict[str, tuple[str, ...]] = {}
+            for db in (self._out, self._db):
+                if db is None:
+                    continue
+                want = [k for k in batch if k not in got]
+                if not want:
+                    break
+                try:
+                    rows = db.execute(f"SELECT key, fields, fmac FROM card WHERE key IN ({','.join('?' * len(want))})", want)
+                    for key, data, mac in rows:
+                        if data is not None and hmac.compare_digest(mac, self._mac(b"f", key, data)):
+                            got[key] = marshal.loads(data)
+                except (sqlite3.Error, ValueError, EOFError, TypeError):
+                    continue
+            for k in batch:
+                yield got.get(k)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            self._out.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error:
+            if self._out is self._db:  # a full or locked disk: go on without the cache
+                self._db, self._writes = None, False
+                self._out = self._scratch()
+                self._out.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", rows)
+            else:
+                raise
+
+    # -- other entries (deflated chunks, image digests, package records) ---
+
+    def get(self, key: str):
+        """A plain value kept with `put_value`, or None."""
+        self._used.add(key)
+        for db in (self._out, self._db):
+            if db is None:
+                continue
+            try:
+                row = db.execute("SELECT value, mac FROM blob WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                continue
+            if row is not None and hmac.compare_digest(row[1], self._mac(b"b", key, row[0])):
+                try:
+                    return marshal.loads(row[0])
+                except (ValueError, EOFError, TypeError):
+                    return None
+        return None
+
+    def put_value(self, key: str, value) -> None:
+        self._used.add(key)
+        data = marshal.dumps(value)
+        try:
+            self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, self._mac(b"b", key, data)))
+        except sqlite3.Error:
+            pass
+
+    def _mac(self, kind: bytes, key: str, data: bytes) -> bytes:
+        return hmac.new(self._key or b"scratch", kind + b"\0" + key.encode() + b"\0" + data, hashlib.sha256).digest()
+
+    # -- closing -------------------------------------------------------------
+
+    def commit(self, prune: bool = False) -> None:
+        """Keep what this build made; with `prune`, drop what it did not use (in memory and in the cache)."""
+        try:
+            self._flush()
+            if prune:
+                self._memo = {k: v for k, v in self._memo.items() if k in self._used}
+                for db in self._databases(writable_only=True):
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                    db.execute("DELETE FROM used")
+                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self._used))
+                    db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
+                    db.execute("DELETE FROM blob WHERE key NOT IN (SELECT key FROM used)")
+            for db in self._databases(writable_only=True):
+                db.commit()
+        except sqlite3.Error:
+            pass
+        self._used = set()
+        self.hits = self.misses = 0
+
+    def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
+        dbs = [self._out] if self._out is not None else []
+        if self._db is not None and self._db is not self._out and not writable_only:
+            dbs.append(self._db)
+        return dbs
+
+    def close(self) -> None:
+        for db in self._databases():
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+        self._db = self._out = None
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.commit(prune=True)
+        self.close()
+
+
+def _batches(keys: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(keys), BATCH):
+        yield keys[i : i + BATCH]
+
+
+def _machine_key(root: Path, create: bool) -> bytes:
+    """This machine's secret for the cache's HMACs, made on first use (owner-only)."""
+    path = root / "key"
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        if not create:
+            return b""
+    except OSError:
+        return b""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+    except FileExistsError:
+        pass  # another build made it first
+    except OSError:
+        return b""
+    try:
+        return _read_key(path)
+    except OSError:
+        return b""
+
+
+def _read_key(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data if len(data) == 32 else b""
+
+
+def _dump_result(r: CardResult) -> bytes:
+    problems = tuple((d.line, d.message, d.severity, d.column, d.refs) for d in r.problems)
+    return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column))
+
+
+def _load_result(data: bytes) -> CardResult | None:
+    try:
+        cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column = marshal.loads(data)
+        diags = tuple(Diagnostic(Path(), line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems)
+        return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column)
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+@functools.cache  # once per process: flashdeck's source does not change under a running build
+def context() -> bytes:
+    """What every cache key shares: the entry format, flashdeck's version and source, and the libraries'."""
+    h = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + f"{sys.version_info[:2]}".encode())
+    for lib in _LIBRARIES:
+        h.update(f"{lib}={_version(lib)}".encode() + b"\0")
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".html", ".css", ".js") and "__pycache__" not in path.parts:
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def _version(module: str) -> str:
+    from importlib import metadata
+
+    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML"}.get(module, module)
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
