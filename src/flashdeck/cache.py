@@ -9,7 +9,8 @@ that is the SHA-256 of
   edited checkout never reuses output of older code);
 - the versions of Markdown, pymdown-extensions, nh3 and Pygments (the
   rendering options live in flashdeck's source, so they are covered above),
-  and of genanki (an entry keeps each note's GUID).
+  of genanki (an entry keeps each note's GUID) and of PyYAML (the deck and
+  tags read from front matter).
 
 A build also keeps here the deflated chunks of each package's collection
 (`z…` entries, package.ParallelDeflate) and what it takes from genanki
@@ -121,8 +122,9 @@ def context() -> bytes:
     return _CONTEXT
 
 
-_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments", "genanki": "genanki"}
-"""Module -> distribution whose version changes rendered HTML (or, for genanki, the GUIDs and collection schema kept in the cache)."""
+_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments", "genanki": "genanki", "yaml": "pyyaml"}
+"""Module -> distribution whose version changes rendered HTML (or, for genanki, the GUIDs and collection schema kept in the cache;
+for PyYAML, the decks, tags and messages read from front matter)."""
 
 
 def _library_versions() -> list[str]:

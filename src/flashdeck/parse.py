@@ -32,6 +32,7 @@ import difflib
 import re
 from pathlib import Path
 
+from . import frontmatter
 from .errors import ERROR, WARNING, CardError, Diagnostic
 from .model import Card, Option, Section, SourceFile
 
@@ -96,10 +97,13 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
         report(0, "file is empty: write cards in it ('## Title {#id}', a question, '### Answer', '### Explanation') or delete it", WARNING)
         return SourceFile(path, default_deck, ()), diags
 
-    meta, body_start = _front_matter(lines, report)
-    deck = meta.get("deck") or default_deck
-    file_tags = meta.get("tags") or ()
-    file_shuffle = meta.get("shuffle", False)
+    meta = frontmatter.read(lines)
+    for problem in meta.problems:
+        report(problem.line, problem.message, problem.severity, problem.column)
+    body_start = meta.body_start
+    deck = meta.deck or default_deck
+    file_tags = meta.tags
+    file_shuffle = bool(meta.shuffle)
     visible, code, scan_problems = _scan(lines, body_start)
 
     starts = [i for i in range(body_start, len(lines)) if not code[i] and _atx(visible[i], 2) is not None]
