@@ -91,3 +91,16 @@ def test_real_world_front_matter_reads_as_yaml_means_it(name, fixture_cards):
     (card,) = loaded.cards[name]
     assert (card.deck, card.tags, card.shuffle) == READS[name]
     assert [str(w) for w in loaded.warnings] == []
+
+
+def test_front_matter_longer_than_32_kib_is_one_error_not_a_long_wait(tmp_path, capsys):
+    """PyYAML in pure Python reads ~20,000 tokens a second: a planted 1 MB list would take a minute."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    flow = "[" + "a," * 20_000 + "]"  # 40,002 characters
+    (cards / "long.md").write_text(f"---\ntitle: {flow}\n---\n## Q {{#q}}\nQ?\n### Answer\nA\n### Explanation\nE\n", encoding="utf-8")
+    assert main(["check", str(cards)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{cards / 'long.md'}:1:1: error: front matter is 40,010 characters long, more than flashdeck reads (32,768): move long text out of it",
+        "1 error, 0 warnings",
+    ]
