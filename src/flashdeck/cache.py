@@ -9,8 +9,8 @@ that is the SHA-256 of
   edited checkout never reuses output of older code);
 - the versions of Markdown, pymdown-extensions, nh3 and Pygments (the
   rendering options live in flashdeck's source, so they are covered above),
-  of genanki (an entry keeps each note's GUID) and of PyYAML (the deck and
-  tags read from front matter).
+  of genanki (an entry keeps each note's GUID), of PyYAML (the deck and
+  tags read from front matter) and of anyascii (ids suggested in messages).
 
 A build also keeps here the deflated chunks of each package's collection
 (`z…` entries, package.ParallelDeflate) and what it takes from genanki
@@ -122,9 +122,9 @@ def context() -> bytes:
     return _CONTEXT
 
 
-_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments", "genanki": "genanki", "yaml": "pyyaml"}
+_LIBRARIES = {"markdown": "markdown", "pymdownx": "pymdown_extensions", "nh3": "nh3", "pygments": "pygments", "genanki": "genanki", "yaml": "pyyaml", "anyascii": "anyascii"}
 """Module -> distribution whose version changes rendered HTML (or, for genanki, the GUIDs and collection schema kept in the cache;
-for PyYAML, the decks, tags and messages read from front matter)."""
+for PyYAML, the decks, tags and messages read from front matter; for anyascii, the ids suggested in messages)."""
 
 
 def _library_versions() -> list[str]:

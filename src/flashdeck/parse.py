@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 from pathlib import Path
 
-from . import frontmatter
+from . import frontmatter, slug
 from .errors import ERROR, WARNING, CardError, Diagnostic
 from .model import Card, Option, Section, SourceFile
 
@@ -147,9 +148,11 @@ def parse(text: str, path: Path, default_deck: str) -> tuple[SourceFile, list[Di
             report(0, "file has no cards: start each card with '## Title {#id}'", WARNING)
 
     cards: list[Card] = []
+    # The file's ids, which a suggested fix for an invalid id must avoid (asked for rarely, so made once on demand).
+    ids = functools.cache(lambda: {c for c in (_split_id(_atx(visible[i], 2)[0])[1] for i in starts) if c and ID_RE.fullmatch(c)})
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        card = _card(visible, code, start, end, path, deck, file_tags, report, lines, file_shuffle)
+        card = _card(visible, code, start, end, path, deck, file_tags, report, lines, file_shuffle, ids)
         if card is not None:
             cards.append(card)
     return SourceFile(path, deck, tuple(cards)), diags
@@ -421,7 +424,7 @@ def _directives(raw, code, start, end, label, report) -> tuple[bool | None, froz
     return shuffle, frozenset(allow)
 
 
-def _card(lines, code, start, end, path, deck, file_tags, report, raw=None, file_shuffle=False) -> Card | None:
+def _card(lines, code, start, end, path, deck, file_tags, report, raw=None, file_shuffle=False, taken=frozenset) -> Card | None:
     heading = lines[start]
     content, offset = _atx(heading, 2)
     title, candidate, id_at = _split_id(content)
@@ -434,7 +437,7 @@ def _card(lines, code, start, end, path, deck, file_tags, report, raw=None, file
         elif not candidate:
             report(start + 1, f"card '{title or '(untitled)'}' has an empty id '{{#}}': write an id between '{{#' and '}}' (letters, digits, '-', '_')", column=id_column)
         else:
-            better = re.sub(r"[^A-Za-z0-9_-]+", "-", candidate).strip("-") or "card-1"
+            better = slug.fix(candidate, title, taken())
             report(start + 1, f"card '{title or '(untitled)'}': id '{candidate}' may only use letters, digits, '-' and '_': write it as '{{#{better}}}'", column=id_column)
     label = f"card '{card_id}'" if card_id else f"card '{title or '(untitled)'}'"
     if not title:
