@@ -46,10 +46,12 @@ ERRORS = {
     "bidi_escape_in_tag": (1, [f"2:15: error: tag 'mg\\u2066' contains U+2066 (LEFT-TO-RIGHT ISOLATE), {REORDERS}"]),
     "rlm_in_tag_string": (1, [f"2:13: error: tag 'mg\\u200f' contains U+200F (RIGHT-TO-LEFT MARK), {REORDERS}"]),
     "control_char_in_front_matter": (1, ["2:12: error: front matter contains U+0007, an invisible control character: delete it"]),
+    "nel_in_front_matter": (1, ["2:12: error: front matter contains U+0085, a line break: delete it"]),
     "control_escape_in_deck": (1, ["2:7: error: deck name 'Renal\\u001bMg' contains U+001B, an invisible control character: delete it"]),
     "python_tag": (1, ["2:7: error: front matter 'deck' has the YAML tag '!!python/object/apply:os.system', which flashdeck does not read: remove the tag"]),
     "undefined_alias": (1, [f"2:7: error: front matter is not valid YAML (found undefined alias 'renal'): {FIX}"]),
     "shuffle_not_boolean": (1, ["2:10: error: front matter 'shuffle' must be true or false, not 'sometimes'"]),
+    "malformed_line_above_keys": (1, ["2:1: error: malformed front matter line 'deck Nephrology': write 'key: value' (known keys: deck, tags, shuffle)"]),
     "malformed_line_among_keys": (1, ["3:1: error: malformed front matter line 'not a key line': write 'key: value' (known keys: deck, tags, shuffle)"]),
 }
 
@@ -68,6 +70,7 @@ READS = {
     "yaml11_words_stay_as_written": ("010", ("no", "yes", "on", "off", "010", "1.10", "2024-01-01"), False),
     "shuffle_yes": ("shuffle_yes", (), True),
     "deck_parts_trimmed": ("Renal::Mg", (), False),
+    "deck_block_scalar": ("Renal::Mg", (), False),
     "deck_folded_over_lines": ("Nephrology::Hypomagnesemia", (), False),
 }
 
