@@ -38,6 +38,12 @@ ERRORS = {
     "tags_after_comment_sign": (0, [
         "2:1: warning: front matter 'tags' is empty: '#' after a space starts a YAML comment, so the tags after it are not read: write tags: [a, b]"
     ]),
+    "deck_hashtag_comment": (0, [
+        "2:12: warning: front matter 'deck' is read as 'Week': '#3' after a space starts a YAML comment; quote the whole name if it belongs to it"
+    ]),
+    "tags_hashtag_comment": (0, [
+        "2:13: warning: front matter 'tags' end before '#mg': '#' after a space starts a YAML comment; write tags: [a, b], or quote a tag that starts with '#'"
+    ]),
     "tag_with_space": (1, ["3:5: error: tag 'renal physiology' may not contain spaces, quotes or commas: use '_' or '::' instead of spaces"]),
     "duplicate_key": (1, ["4:1: error: front matter key 'deck' appears twice: keep one"]),
     "duplicate_foreign_key": (1, ["3:1: error: front matter key 'title' appears twice: keep one"]),

@@ -306,6 +306,9 @@ class _Reader:
             self.at(value, f"deck name '{_show(_clip(deck))}' has an empty part between '::': write 'Parent::Child'")
             return
         self.deck = "::".join(parts)
+        hashtag = self.hashtag_after(value)
+        if hashtag:
+            self.report(hashtag[0], f"front matter 'deck' is read as '{_show(_clip(self.deck))}': '{_show(_clip(hashtag[1]))}' after a space starts a YAML comment; quote the whole name if it belongs to it", WARNING)
 
     def read_tags(self, key_node, value) -> None:
         if _is_mapping(value):
@@ -319,6 +322,9 @@ class _Reader:
             one_line = value.style is None and value.start_mark.line == value.end_mark.line
             for m in _TAG_SPLIT_RE.finditer(value.value):
                 self.add_tag(m.group(), value.start_mark.index + (m.start() if one_line else 0))
+            hashtag = self.hashtag_after(value)
+            if hashtag:
+                self.report(hashtag[0], f"front matter 'tags' end before '{_show(_clip(hashtag[1]))}': '#' after a space starts a YAML comment; write tags: [a, b], or quote a tag that starts with '#'", WARNING)
             return
         for item in value.value:
             if not _is_scalar(item):
@@ -349,6 +355,17 @@ class _Reader:
             self.at(value, f"front matter 'shuffle' must be true or false, not '{_show(_clip(value.value))}'")
             return
         self.shuffle = flag
+
+    def hashtag_after(self, value) -> tuple[int, str] | None:
+        """(index, text) of a comment right after a plain value that reads like a hashtag (`deck: Week #3`).
+
+        Before YAML, flashdeck kept such text in the name; a `# note` with a space is a comment
+        on purpose and says nothing.
+        """
+        if value.style is not None:
+            return None
+        m = re.compile(r"[ \t]+(#\S[^\n]*)").match(self.text, value.end_mark.index)
+        return (m.start(1), m.group(1).rstrip()) if m else None
 
     def comment_after(self, key_node) -> bool:
         """Whether the key's line goes on with a YAML comment (`tags: #renal`)."""
