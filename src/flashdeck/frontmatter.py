@@ -57,6 +57,7 @@ _BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False,
 _TAG_RE = re.compile(r"^[^\s\"',]+$")
 _TAG_SPLIT_RE = re.compile(r"[^,\s]+")
 _H2_RE = re.compile(r"^ {0,3}##(?:[ \t]|$)")
+_HASHTAG_RE = re.compile(r"[ \t]+(#\S[^\n]*)")
 # Characters YAML refuses (control characters, surrogates, U+FFFE/U+FFFF) or reads as a line
 # break, wherever they stand in the front matter.
 _RAW_BAD_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
@@ -290,7 +291,7 @@ class _Reader:
             self.at(value, f"front matter 'deck' must be {example}, not {_kind(value)}: quote a name that starts with '[' or '{{'")
             return
         if value.tag == _NULL:
-            comment = "; '#' after a space starts a YAML comment, so quote a name that has one" if self.comment_after(key_node) else ""
+            comment = "; '#' after a space starts a YAML comment, so quote a name that has one" if self.comment_after(key_node, value) else ""
             self.at(key_node, f"front matter 'deck' is empty (YAML null): write {example}, or remove the line to name the deck after the file{comment}")
             return
         deck = value.value.strip()
@@ -316,7 +317,7 @@ class _Reader:
             return
         if _is_scalar(value):
             if value.tag == _NULL:
-                if self.comment_after(key_node):
+                if self.comment_after(key_node, value):
                     self.at(key_node, "front matter 'tags' is empty: '#' after a space starts a YAML comment, so the tags after it are not read: write tags: [a, b]", WARNING)
                 return
             one_line = value.style is None and value.start_mark.line == value.end_mark.line
@@ -364,11 +365,13 @@ class _Reader:
         """
         if value.style is not None:
             return None
-        m = re.compile(r"[ \t]+(#\S[^\n]*)").match(self.text, value.end_mark.index)
+        m = _HASHTAG_RE.match(self.text, value.end_mark.index)
         return (m.start(1), m.group(1).rstrip()) if m else None
 
-    def comment_after(self, key_node) -> bool:
-        """Whether the key's line goes on with a YAML comment (`tags: #renal`)."""
+    def comment_after(self, key_node, value) -> bool:
+        """Whether an empty value is empty because its line goes on with a YAML comment (`tags: #renal`)."""
+        if value.value:
+            return False  # `~` or `null`, written on purpose
         line, column = self.where(key_node.end_mark.index)
         rest = self.lines[line - 1][column - 1 :]
         return bool(re.search(r"(?:^|[ \t])#", rest.lstrip(":")))
