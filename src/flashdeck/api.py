@@ -177,11 +177,11 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     problems += unreadable
     for c in cards:
         problems += [d.placed(c.path, c.line - 1) for d in c.result.problems]
-    problems += validate.across(cards, cards_dir)
-    problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
-    cards, names, images = _images(cards, files, cards_dir, store, s, problems)
     lock_path = cards_dir / LOCK_NAME
     old = _old_lock(lock_path, bundles, out_dir, problems)
+    problems += validate.across(cards, cards_dir, set(old.entries))
+    problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
+    cards, names, images = _images(cards, files, cards_dir, store, s, problems)
     problems += validate.against_lock(cards, old)
     _raise_problems(problems, strict)
     new, change = lock.update(old, cards, {nt.kind: nt.fingerprint for nt in notetype.all_types()}, build_time(), lambda: lock.released_lock(lock_path))

@@ -144,6 +144,7 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
             images=images,
             cloze=cloze,
             id_column=card.id_column,
+            bad_id=card.facts.bad_id or None,
         )
         if fields is not None and not images:  # with images, the packaged names come first (media.py)
             result = finish(result, fields)

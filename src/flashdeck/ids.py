@@ -8,7 +8,6 @@ atomically.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +17,9 @@ from .errors import BuildError, FlashdeckError
 from .lockfile import LOCK_NAME
 from .lockfile import read as read_lock
 from .model import FileContext
+from .slug import suggest
 from .write import atomic_write
 
-MAX_SLUG = 48
 _LINE_SPLIT_RE = re.compile(r"(\r\n|\r|\n)")
 
 
@@ -29,15 +28,6 @@ class Assigned:
     path: Path
     line: int
     id: str
-
-
-def slugify(title: str) -> str:
-    """A readable id from a heading: ascii letters, digits and '-', at most 48 characters."""
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if len(slug) > MAX_SLUG:
-        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
-    return slug or "card"
 
 
 def assign_ids(cards_dir: Path, write: bool = False) -> list[Assigned]:
@@ -65,10 +55,7 @@ def assign_ids(cards_dir: Path, write: bool = False) -> list[Assigned]:
         raise BuildError(errors)
     assigned = []
     for path, line, title in pending:
-        base = slugify(title)
-        candidate, n = base, 2
-        while candidate in taken:
-            candidate, n = f"{base}-{n}", n + 1
+        candidate = suggest(title, taken)
         taken.add(candidate)
         assigned.append(Assigned(path, line, candidate))
     if write:

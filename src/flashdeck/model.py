@@ -172,6 +172,8 @@ class CardResult:
     cloze: tuple[tuple[int, str], ...] = ()
     """(number, plain text it hides) for cloze cards."""
     id_column: int | None = None
+    bad_id: str | None = None
+    """The text of `{#…}` when it is not a valid id."""
 
     @property
     def ords(self) -> tuple[int, ...]:

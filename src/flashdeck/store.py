@@ -39,7 +39,7 @@ from .errors import Diagnostic
 from .model import CardResult
 from .version import __version__
 
-FORMAT = b"flashdeck-store-2"
+FORMAT = b"flashdeck-store-3"
 """Bump when the shape of an entry changes."""
 ENV = "FLASHDECK_CACHE_DIR"
 BATCH = 500
@@ -48,8 +48,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
 CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
 """
-_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml")
-"""Modules whose version changes what a card renders to (their rendering options live in our source)."""
+_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii")
+"""Modules whose version changes a card's result: its HTML, or (yaml, anyascii) its deck, tags and messages."""
 
 
 def cache_root() -> Path:
@@ -311,14 +311,14 @@ def _read_key(path: Path) -> bytes:
 
 def _dump_result(r: CardResult) -> bytes:
     problems = tuple((d.line, d.message, d.severity, d.column, d.refs) for d in r.problems)
-    return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column))
+    return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column, r.bad_id))
 
 
 def _load_result(data: bytes) -> CardResult | None:
     try:
-        cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column = marshal.loads(data)
+        cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column, bad_id = marshal.loads(data)
         diags = tuple(Diagnostic(Path(), line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems)
-        return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column)
+        return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column, bad_id)
     except (ValueError, EOFError, TypeError):
         return None
 

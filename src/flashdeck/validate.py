@@ -13,7 +13,7 @@ import difflib
 import re
 from pathlib import Path
 
-from . import cloze, scan
+from . import cloze, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
 from .model import CLOZE, Card, Placed, Section
 from .parse import SECTIONS
@@ -30,8 +30,7 @@ def card(c: Card) -> list[Diagnostic]:
     name = f"card '{c.title or '(untitled)'}'"
     if facts.bad_id == "":
         report(c.line, f"{name} has an empty id '{{#}}': write an id between '{{#' and '}}' (letters, digits, '-', '_')", column=c.id_column)
-    elif facts.bad_id is not None:
-        report(c.line, f"{name}: id '{clip(facts.bad_id)}' may only use letters, digits, '-' and '_': write it as '{{#{suggest_id(facts.bad_id)}}}'", column=c.id_column)
+    # (an id that is not valid is reported by `across`: a good suggestion must know every id in use)
     label = c.label
     if not c.title:
         report(c.line, f"{label} has an empty heading: write the card's title after '##'", column=1)
@@ -144,13 +143,6 @@ def _cloze(c: Card, headings: dict[str, int], report) -> None:
         report(first.line, f"{label}: cloze numbers skip {gaps}: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)", WARNING, first.column)
 
 
-def suggest_id(written: str) -> str:
-    """A valid id close to what the author wrote in `{#…}`."""
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", written).strip("-") or "card-1"
-
-
 def file(path: Path, split: scan.Split, labels: list[str]) -> list[Diagnostic]:
     """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments.
 
@@ -208,12 +200,22 @@ def empty_file(path: Path) -> Diagnostic:
     return Diagnostic(path, 0, "file is empty: write cards in it ('## Title {#id}', a question, '### Answer', '### Explanation') or delete it", WARNING)
 
 
-def across(cards: list[Placed], cards_dir: Path) -> list[Diagnostic]:
-    """Rules over the whole cards folder: every card has an id, and no two share one."""
+def across(cards: list[Placed], cards_dir: Path, used: set[str] = frozenset()) -> list[Diagnostic]:
+    """Rules over the whole cards folder: every card has a valid id, and no two share one.
+
+    `used` are the ids the lock knows (retired ones too): never suggested for another card.
+    """
     out = []
     seen: dict[str, Placed] = {}
+    taken = set(used) | {p.result.id for p in cards if p.result.id}
     for p in cards:
         r = p.result
+        if r.bad_id:
+            better = slug.fix(r.bad_id, r.title, taken)
+            taken.add(better)
+            out.append(Diagnostic(p.path, p.line, (
+                f"card '{r.title or '(untitled)'}': id '{clip(r.bad_id)}' may only use letters, digits, '-' and '_': write it as '{{#{better}}}'"
+            ), ERROR, r.id_column))
         if r.id is None:
             if r.id_column is None:  # an invalid id was already reported
                 label = f"card '{r.title or '(untitled)'}'"
