@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import itemcheck
 from . import media as mediamod
 from . import notetype
 from .cache import Cache, dumps, key, loads
@@ -288,7 +289,9 @@ def _work(arg: tuple[Job, str, str | None, str | None]) -> FileResult:
         return result
     source, diags = parse(text, job.path, job.deck)
     result.cards = list(source.cards)
-    result.diagnostics = list(diags)
+    # Item-writing checks need each card's Markdown, which big builds drop after this (_slimmed);
+    # their warnings are cached with the parser's.
+    result.diagnostics = [*diags, *(d for card in source.cards for d in itemcheck.diagnostics(card))]
     result.with_images = tuple(i for i, c in enumerate(result.cards) if mediamod.image_refs(c))
     _collect_media(result, cards_dir)
     _render(result, job.rel)
