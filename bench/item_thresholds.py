@@ -5,7 +5,8 @@
 Not a timing: this prints, for each rule with a threshold, how many items of
 tests/fixtures/items/sound it would flag (false alarms) and how many of
 tests/fixtures/items/flawed/<rule>.md it would catch, for a range of candidate
-thresholds, and for every rule the counts at the thresholds in use. The numbers
+thresholds, and for every rule the counts at the thresholds in use; then what the rules
+flag in tests/fixtures/items/held-out, items written after the thresholds were fixed. The numbers
 quoted in the comments at each threshold in src/flashdeck/itemcheck.py come from
 this script. `--deck` adds another file's items as a separate column (the shipped
 deck, whose flaws are known).
@@ -180,6 +181,12 @@ def main() -> None:
         dk = [c.id for c in deck if c.options and repeated(c) >= n]
         print(f"  ≥ {n} word(s): false alarms {len(fa)}/{len(mc)} {fa}, caught {len(hit)}/{len(flawed['stem-repeated-in-key'])}"
               + (f", deck {dk}" if deck else ""))
+
+    held = cards_in(ITEMS / "held-out")
+    print(f"\n== held-out set ({len(held)} cards written after the thresholds were fixed): flagged")
+    for c in held:
+        for f in ic.check(c):
+            print(f"  {c.id}: {f.rule}")
 
     print("\n== every rule at the thresholds in use (items flagged)")
     for rule in ic.RULE_NAMES:

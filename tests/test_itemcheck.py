@@ -274,11 +274,19 @@ def test_negative_lead_ins_are_found_in_any_case(stem, word):
     ("article", "options"),
     [
         ("an", ["X-linked trait", "autosomal trait", "MRI scan", "8-year-old", "hour"]),
-        ("a", ["UTI", "unilateral lesion", "European study", "one-sided lesion", "history", "NASH"]),
+        ("a", ["UTI", "unilateral lesion", "European study", "one-sided lesion", "history", "NASH", "H^+^/K^+^-ATPase"]),
     ],
 )
 def test_article_cue_knows_letters_numbers_and_spoken_vowels(article, options):
     assert itemcheck.check(mc(*options, stem=f"It is best described as {article}")) == []
+
+
+def test_a_stem_word_inside_a_distractor_word_is_not_repeated_only_in_the_key():
+    card = mc(
+        "Injection of exogenous insulin", "Insulinoma", "Sulfonylurea ingestion", "Adrenal insufficiency",
+        stem="A nurse has hypoglycemia with a high serum insulin and a low C-peptide. Which is the most likely cause?",
+    )
+    assert itemcheck.check(card) == []
 
 
 def test_markdown_and_html_do_not_count_towards_option_length():

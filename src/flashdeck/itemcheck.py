@@ -302,7 +302,12 @@ def _stem_repeated(card: Card, stem: tx.Text, options: list[tx.Text], key: int) 
     stem_keys = {w.key for w in tx.content(tx.words(stem))}
     key_words = tx.content(tx.words(options[key]))
     elsewhere = {w.key for i, o in enumerate(options) if i != key for w in tx.words(o)}
-    repeated = [w for w in key_words if w.key in stem_keys and w.key not in elsewhere]
+
+    def in_distractors(k: str) -> bool:
+        # A word of five letters or more also counts inside a longer one: insulin in Insulinoma.
+        return k in elsewhere or (len(k) >= 5 and any(k in other for other in elsewhere))
+
+    repeated = [w for w in key_words if w.key in stem_keys and not in_distractors(w.key)]
     if len({w.key for w in repeated}) < STEM_REPEAT_MIN_WORDS:
         return []
     text = options[key]

@@ -136,6 +136,9 @@ def article(option: str) -> str | None:
         return None if digits[:2] in ("11", "18") else "a"
     if not word.isascii():
         return None  # α-blocker, β-lactam: spoken as Greek letters
+    after = option[len(word) : len(word) + 2]
+    if len(word) == 1 and (after[:1] in ("+", "\u2212") or (after[:1] == "-" and not after[1:].isalpha())):
+        return None  # H+, K+: "an aitch" or "a hydrogen" ion; but X-linked is "an ex"
     if len(word) == 1 or word.isupper() or any(c.isupper() for c in word[1:]):
         first = word[0].upper()
         if first in "AEIO":
