@@ -230,18 +230,16 @@ _ALL_NONE = re.compile(
     re.IGNORECASE,
 )
 # An option made only of option letters: "A and B", "Both A and C", "B, C and D are correct".
+# Whole options only, and capital letters only, so "Vitamins D and E" or "A&E" stay options.
 _LETTERS_ONLY = re.compile(
-    r"(?:(?:both|only|options?)\s+)?[A-H](?:\s*(?:,|and|&|or)\s*[A-H])+(?:\s+(?:are|is)\s+(?:correct|true|right))?\.?",
-    re.IGNORECASE,
+    r"(?:(?:[Bb]oth|[Oo]nly|[Oo]ptions?)\s+)?[A-H](?:\s*(?:,|and|or)\s*[A-H])+(?:\s+(?:are|is)\s+(?:correct|true|right))?\.?"
 )
 
 
 def _all_none(card: Card, options: list[tx.Text]) -> list[Finding]:
     found = []
     for i, text in enumerate(options):
-        m = _ALL_NONE.search(text.plain)
-        if m is None and _LETTERS_ONLY.fullmatch(text.plain) and re.search(r"\b[A-H]\b", text.plain):
-            m = re.match(r".*", text.plain)
+        m = _ALL_NONE.search(text.plain) or _LETTERS_ONLY.fullmatch(text.plain)
         if m is None:
             continue
         found.append(_finding(
