@@ -45,14 +45,19 @@ PY = sys.executable
 
 def run(cmd: list[str], cwd: Path) -> dict:
     """Run `cmd`; its wall time, CPU time (itself and its workers) and peak memory."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    sampler = _TreeSampler(proc.pid)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    sampler.stop()
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    # Files, not pipes: nothing reads a pipe until the process ends, and a build that prints
+    # more than a pipe holds (the corpus draws thousands of item-writing warnings) would block.
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out_file, stderr=err_file)
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        sampler.stop()
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read().decode(), err_file.read().decode()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n{err}")
