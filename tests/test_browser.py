@@ -145,9 +145,10 @@ def _import(deck: str, work: Path, cards: Path) -> tuple[list[Side], Path]:
         for cid in sorted(col.find_cards(""), key=lambda c: col.get_card(c).due):
             card = col.get_card(cid)
             note = card.note()
-            mc = bool(note["Options"].strip())
-            sides.append(Side(deck, note["ID"], "front", card.question(), mc))
-            sides.append(Side(deck, note["ID"], "back", card.answer(), mc))
+            mc = "Options" in note and bool(note["Options"].strip())
+            name = note["ID"] if "Options" in note else f"{note['ID']}-c{card.ord + 1}"  # a cloze note: one card per number
+            sides.append(Side(deck, name, "front", card.question(), mc))
+            sides.append(Side(deck, name, "back", card.answer(), mc))
         return sides, Path(col.media.dir())
     finally:
         col.close()

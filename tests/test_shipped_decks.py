@@ -46,14 +46,24 @@ def test_every_parsed_card_has_an_answer_and_an_explanation(parsed):
         if card.options:
             (correct,) = card.correct_options
             assert correct.text.strip(), f"{card.path}:{card.line}: empty correct option"
+        elif card.kind == "cloze":
+            assert card.deletions and all(d.text.strip() for d in card.deletions), f"{card.path}:{card.line}: empty deletion"
         else:
             assert card.answer is not None and card.answer.text.strip(), f"{card.path}:{card.line}: no answer"
         assert card.explanation is not None and card.explanation.text.strip(), f"{card.path}:{card.line}: no explanation"
 
 
+def retired_ids() -> set[str]:
+    from flashdeck.lockfile import read
+
+    return {e.id for e in read(CARDS / "flashdeck.lock").entries.values() if e.retired is not None} | (
+        set(read(CARDS / "flashdeck.lock").entries) - {c.id for c in cards(CARDS)}
+    )
+
+
 def test_import_log_shows_every_note_new_and_no_conflicts(imported, parsed):
     col, logs = imported
-    assert sum(len(log.new) for log in logs) == len(parsed)
+    assert sum(len(log.new) for log in logs) == len(parsed) + len(retired_ids())
     for log in logs:
         assert not log.conflicting and not log.missing_notetype and not log.missing_deck
         assert not log.duplicate and not log.updated and not log.empty_first_field
@@ -68,11 +78,17 @@ def test_imported_note_type_has_the_contract_fields(imported):
 
 def test_each_card_answer_side_shows_its_answer_and_explanation(imported, parsed):
     col, _ = imported
-    assert col.card_count() == len(parsed)
-    for cid in col.find_cards(""):
+    numbers = sum(len({d.number for d in c.deletions}) if c.kind == "cloze" else 1 for c in parsed)
+    assert col.card_count() == numbers + len(retired_ids())
+    for cid in col.find_cards("-tag:flashdeck::retired"):
         card = col.get_card(cid)
         note = card.note()
         answer_side = card.answer()
+        if "Text" in note:  # a cloze card: its back reveals its own deletions and explains them
+            assert f'<span class="cloze" data-ordinal="{card.ord + 1}">' in answer_side, note["ID"]
+            assert "[" + "...]" not in plain(answer_side.split("</style>")[-1]), f"{note['ID']}: the back still hides a deletion"
+            assert note["Explanation"] in answer_side
+            continue
         assert plain(note["Answer"]), f"{note['ID']}: empty answer"
         assert plain(note["Explanation"]), f"{note['ID']}: empty explanation"
         assert note["Answer"] in answer_side
