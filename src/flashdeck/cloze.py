@@ -53,7 +53,7 @@ def find(text: str, first_line: int, code_lines: frozenset[int] = frozenset()) -
         line, col = _where(line_starts, m.start(), first_line)
         number = int(m.group(1))
         end, hint_at = _close(text, m.end())
-        shown = text[m.start() : m.start() + 30]
+        shown = _shown(text, m.start(), end)
         if (line - first_line) in code_lines or _inside(spans, m.start()):
             problems.append((line, col, IN_CODE, shown))
             pos = m.end()
@@ -74,8 +74,15 @@ def find(text: str, first_line: int, code_lines: frozenset[int] = frozenset()) -
     for m in _LOOKALIKE_RE.finditer(text):
         if not _OPEN_RE.match(text, m.start()) and not _inside(spans, m.start()):
             line, col = _where(line_starts, m.start(), first_line)
-            problems.append((line, col, LOOKALIKE, text[m.start() : m.start() + 20]))
+            close = text.find("}}", m.start())
+            problems.append((line, col, LOOKALIKE, _shown(text, m.start(), close if close >= 0 else -1)))
     return deletions, problems
+
+
+def _shown(text: str, start: int, end: int) -> str:
+    """The deletion as written, for a message: to its `}}`, or to the end of its line when unclosed."""
+    stop = end + 2 if end >= 0 else text.find("\n", start)
+    return text[start : stop if stop >= 0 else len(text)]
 
 
 def _close(text: str, start: int) -> tuple[int, int]:

@@ -59,13 +59,14 @@ def card(c: Card) -> list[Diagnostic]:
     headings = dict(facts.section_lines)
     if c.deletions or facts.cloze_problems:
         _cloze(c, headings, report)
-    if c.kind != CLOZE:
+    if c.kind != CLOZE and not (facts.cloze_problems and not c.options and c.answer is None):  # a cloze card gone wrong
         _answer(c, headings, report)
     if c.explanation is None:
         report(c.line, f"{label} has no explanation: add an '### Explanation' section with text")
     elif not c.explanation.text:
         report(headings["explanation"], f"{label} has an empty '### Explanation' section: write the explanation below it", column=1)
-    out += itemcheck.diagnostics(c)
+    if not c.deletions:  # (the item-writing checks read questions with answers, not cloze sentences)
+        out += itemcheck.diagnostics(c)
     return out
 
 
@@ -120,7 +121,7 @@ _CLOZE_MESSAGES = {
     cloze.UNCLOSED: "cloze deletion '{text}' is never closed: end it with '}}}}'",
     cloze.EMPTY: "cloze deletion '{text}' hides nothing: write the hidden text after '::'",
     cloze.ZERO: "cloze deletion '{text}' is numbered 0: numbers start at c1",
-    cloze.IN_CODE: "cloze deletion '{text}' is inside code, where Anki would still hide it: move it out of the code or escape the braces",
+    cloze.IN_CODE: "cloze deletion '{text}' is inside code, where Anki would hide it too and break the code: move the deletion out of the code",
     cloze.LOOKALIKE: "'{text}' looks like a cloze deletion but is not one: write '{{{{c1::text}}}}' (two colons)",
 }
 
@@ -139,7 +140,7 @@ def _cloze(c: Card, headings: dict[str, int], report) -> None:
         report(headings["answer"], f"{label} has cloze deletions and an '### Answer' section: a cloze card's answer is its deletions; remove the section", column=1)
     numbers = cloze.numbers(c.deletions)
     missing = [n for n in range(1, numbers[-1] + 1) if n not in numbers]
-    if missing:
+    if missing and not c.facts.cloze_problems:  # (a deletion written wrong leaves a gap of its own)
         gaps = ", ".join(f"c{n}" for n in missing)
         report(first.line, f"{label}: cloze numbers skip {gaps}: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)", WARNING, first.column)
 
