@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import api
 from flashdeck.cli import main
 
 T0 = 1_700_000_000
