@@ -33,6 +33,7 @@ import re
 from pathlib import Path
 
 from .errors import ERROR, WARNING, CardError, Diagnostic
+from .letters import shuffle_warning
 from .model import Card, Option, Section, SourceFile
 
 FRONT_MATTER_KEYS = ("deck", "tags", "shuffle")
@@ -513,8 +514,11 @@ def _card(lines, code, start, end, path, deck, file_tags, report, raw=None, file
         report(heading_line["explanation"], f"{label} has an empty '### Explanation' section: write the explanation below it", column=1)
 
     shuffle, allow = _directives(raw if raw is not None else lines, code, start, end, label, report)
+    shuffle = file_shuffle if shuffle is None else shuffle
+    if shuffle and options and explanation is not None and (found := shuffle_warning(label, explanation.text)):
+        report(explanation.line + found[0], found[2], WARNING, found[1])
     return Card(
-        shuffle=file_shuffle if shuffle is None else shuffle,
+        shuffle=shuffle,
         allow=allow,
         id=card_id,
         title=title,
