@@ -7,6 +7,7 @@ these run everywhere and point at the rule or colour at fault.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -59,11 +60,35 @@ def test_back_shows_question_options_answer_explanation_references_in_that_order
 
 
 @pytest.mark.parametrize("part", ["FRONT", "BACK", "CSS"])
-def test_note_type_needs_no_script_and_nothing_from_the_network(part):
+def test_note_type_loads_nothing_from_the_network(part):
     text = getattr(notetype, part).lower()
-    for needle in ("<script", "javascript:", "<link", "@import", "url(", "http:", "https:", "//"):
+    for needle in ("javascript:", "<link", "@import", "url(", "http:", "https:", "//", " src=", "fetch(", "xmlhttprequest", "websocket", "sendbeacon", "import("):
         assert needle not in text, f"{part} contains {needle!r}"
     assert not re.search(r"<[^>]*\son\w+\s*=", text), f"{part} has an inline event handler"
+
+
+@pytest.mark.parametrize("part", ["FRONT", "BACK"])
+def test_the_only_script_is_tap_js_inline_and_only_on_multiple_choice_cards(part):
+    template = getattr(notetype, part)
+    script = (Path(notetype.__file__).parent / "tap.js").read_text(encoding="utf-8").strip()
+    assert template.count("<script") == 1
+    assert "{{#Options}}<script>\n" + script + "\n</script>{{/Options}}" in template
+    assert "<script" not in notetype.CSS
+
+
+def test_tap_js_holds_nothing_anki_or_the_html_parser_would_read():
+    """Anki reads '{{' and '}}' as a field; '</' could end the script inside the template."""
+    script = (Path(notetype.__file__).parent / "tap.js").read_text(encoding="utf-8")
+    for bad in ("{{", "}}", "</"):
+        assert bad not in script
+
+
+@pytest.mark.parametrize("bad", ["}}", "{{", "</"])
+def test_a_script_with_mustache_or_a_closing_tag_is_refused(monkeypatch, bad):
+    real = notetype._read
+    monkeypatch.setattr(notetype, "_read", lambda name: f"var x = 1; /* {bad} */" if name == "tap.js" else real(name))
+    with pytest.raises(ValueError, match="tap.js must not contain"):
+        notetype._with_script(real("front.html"))
 
 
 def test_night_palette_rule_covers_every_clients_night_class_and_beats_ankidroids_body_rule():
@@ -79,6 +104,18 @@ def test_base_font_is_at_least_16px_in_a_system_font_stack():
     assert int(decls["font-size"].removesuffix("px")) >= 16
     assert decls["font-family"].startswith("system-ui")
     assert decls["font-family"].endswith("sans-serif")
+
+
+def test_tap_to_answer_styles_apply_only_once_the_script_has_run():
+    """Without JavaScript a card must look as before: every rule for the interactive states
+    hangs on .fd-tap / .fd-answered (set by tap.js) or on .fd-verdict (made by it)."""
+    seen = 0
+    for selectors, _decls in rules(notetype.CSS):
+        for sel in selectors:
+            if re.search(r"fd-(chosen|tap|answered|verdict)\b", sel):
+                seen += 1
+                assert re.search(r"\.fd-(tap|answered|verdict)\b", sel), f"'{sel}' applies without the script"
+    assert seen >= 8
 
 
 def test_correct_option_is_styled_only_on_the_back():
@@ -103,6 +140,8 @@ TEXT_ON = [
     ("fg", "surface"), ("muted", "surface"), ("link", "surface"),
     ("fg", "code-bg"), ("fg", "letter-bg"),
     ("correct-fg", "correct-bg"), ("correct-letter", "correct-border"),
+    # tap to answer: the chosen option on the front, a wrong choice on the back and its label
+    ("fg", "choice-bg"), ("fg", "wrong-bg"), ("wrong-fg", "wrong-bg"),
 ]
 
 
