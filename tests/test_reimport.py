@@ -9,6 +9,7 @@ test runs with Anki's default import options and with "merge note types" on.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,3 +284,50 @@ def test_field_list_upgrade_with_a_new_model_id_keeps_history(learner, cards, tm
         assert notes["loop"]["Answer"] == "They increase it."
         assert {n.note_type()["name"] for n in notes.values()} == {"flashdeck"}
     assert_history_and_edit_kept(learner)
+
+
+def test_learner_with_todays_note_type_gets_tap_to_answer_and_keeps_every_review(tmp_path, monkeypatch):
+    """Issue 12: the shipped deck as learners have it (templates before tap to answer, kept in
+    tests/fixtures/notetype_before_tap/), reviewed, then the new release imported with Anki's
+    default options: the new templates arrive, no note is added, updated or duplicated, and
+    every card keeps its review state and log."""
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    before = Path(__file__).resolve().parent / "fixtures" / "notetype_before_tap"
+    cards = tmp_path / "cards"
+    shutil.copytree(root / "cards", cards)
+    ids = re.findall(r"^## .*\{#([\w-]+)\}$", (cards / "hypomagnesemia.md").read_text(encoding="utf-8"), re.MULTILINE)
+    with monkeypatch.context() as old:
+        old.setattr(notetype, "FRONT", (before / "front.html").read_text(encoding="utf-8"))
+        old.setattr(notetype, "BACK", (before / "back.html").read_text(encoding="utf-8"))
+        old.setattr(notetype, "CSS", (before / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"))
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+        (first,) = api.build(cards, tmp_path / "v1").packages
+    col = new_collection(tmp_path / "anki")
+    try:
+        assert len(import_apkg(col, first.path).new) == len(ids)
+        assert "<script" not in col.models.get(notetype.MODEL_ID)["tmpls"][0]["qfmt"]
+        col.decks.select(col.decks.id_for_name("Nephrology::Hypomagnesemia"))
+        reviewed = 0
+        while card := col.sched.getCard():
+            col.sched.answerCard(card, 3)
+            reviewed += 1
+        assert reviewed >= 10
+        kept = history(col)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+        (second,) = api.build(cards, tmp_path / "v2").packages
+        log = import_apkg(col, second.path)
+        # "duplicate" is Anki's word for a note it found already there and left alone.
+        assert (len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting)) == (0, 0, len(ids), 0)
+        col.models._clear_cache()  # the Python side caches note types; the import ran in the backend
+        model = col.models.get(notetype.MODEL_ID)
+        assert (model["tmpls"][0]["qfmt"], model["tmpls"][0]["afmt"], model["css"]) == (notetype.FRONT, notetype.BACK, notetype.CSS)
+        assert "<script>" in model["tmpls"][0]["qfmt"] and "<script>" in model["tmpls"][0]["afmt"]
+        assert [m.name for m in col.models.all_names_and_ids()].count("flashdeck") == 1, "Anki made a copy of the note type"
+        assert sorted(notes_by_id(col)) == sorted(ids) and col.card_count() == len(ids)
+        assert history(col) == kept
+        quiz = col.get_card(notes_by_id(col)["hypomg-q1"].cards()[0].id)
+        assert "flashdeck-tap" in quiz.question() and "flashdeck-tap" in quiz.answer()
+    finally:
+        col.close()
