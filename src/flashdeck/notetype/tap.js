@@ -34,8 +34,7 @@
    later review's back.
    AnkiMobile turns a tap into "show answer" unless the tapped element has an
    onclick handler or the class "tappable" (AnkiMobile manual, section
-   "JavaScript"):
-   options get both. */
+   "JavaScript"): options get both. */
 (function () {
   var SLOT = "flashdeck-tap";
   var LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
