@@ -315,8 +315,8 @@
       } else if (code >= 65 && code <= 73) {
         index = code - 65;
       }
-      var ol = index >= 0 ? document.querySelector(".fd-front ol.fd-tap") : null;
-      var shown = ol ? options(ol) : [];
+      var fronts = index >= 0 ? document.querySelectorAll(".fd-front ol.fd-tap") : [];
+      var shown = fronts.length === 1 ? options(fronts[0]) : []; /* a reviewer shows one card; a preview many */
       if (index >= 0 && index < shown.length && shown[index].onclick) {
         shown[index].onclick();
         e.preventDefault();
