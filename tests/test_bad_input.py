@@ -125,6 +125,11 @@ CASES = {
         "cards/unclosed_fence.md:4:1: warning: card 'unclosed-fence': code fence '```' is never closed, so it shows as text: close it with a '```' line",
         "0 errors, 1 warning",
     ]),
+    "shuffled_explanation_names_letters.md": (0, [
+        "cards/shuffled_explanation_names_letters.md:12:35: warning: card 'shuffled-letters': the explanation refers to option letters "
+        "('option A', '(B)'), but the options are shuffled, so the letters change at each review: name the option by its text instead",
+        "0 errors, 1 warning",
+    ]),
     "hostile.md": (0, [
         "cards/hostile.md:2:28: warning: card 'hostile': <script> removed: cards may not run scripts; delete it",
         "cards/hostile.md:4:55: warning: card 'hostile': attribute 'onerror' on <img> removed: cards may not run scripts; delete it",

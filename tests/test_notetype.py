@@ -7,6 +7,7 @@ these run everywhere and point at the rule or colour at fault.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -60,11 +61,36 @@ def test_back_shows_question_options_answer_explanation_references_in_that_order
 
 @pytest.mark.parametrize("part", ["front", "back", "css"])
 @pytest.mark.parametrize("kind", ["basic", "cloze"])
-def test_note_type_needs_no_script_and_nothing_from_the_network(kind, part):
+def test_note_type_loads_nothing_from_the_network(kind, part):
     text = getattr(notetype.of(kind), part).lower()
-    for needle in ("<script", "javascript:", "<link", "@import", "url(", "http:", "https:", "//"):
+    for needle in ("javascript:", "<link", "@import", "url(", "http:", "https:", "//", " src=", "fetch(", "xmlhttprequest", "websocket", "sendbeacon", "import("):
         assert needle not in text, f"{part} contains {needle!r}"
     assert not re.search(r"<[^>]*\son\w+\s*=", text), f"{part} has an inline event handler"
+
+
+@pytest.mark.parametrize("part", ["front", "back"])
+def test_the_only_script_is_tap_js_inline_and_only_on_multiple_choice_cards(part):
+    template = getattr(notetype.BASIC, part)
+    assert "<script" not in getattr(notetype.CLOZE, part)
+    script = (Path(notetype.__file__).parent / "tap.js").read_text(encoding="utf-8").strip()
+    assert template.count("<script") == 1
+    assert "{{#Options}}<script>\n" + script + "\n</script>{{/Options}}" in template
+    assert "<script" not in notetype.BASIC.css
+
+
+def test_tap_js_holds_nothing_anki_or_the_html_parser_would_read():
+    """Anki reads '{{' and '}}' as a field; '</' could end the script inside the template."""
+    script = (Path(notetype.__file__).parent / "tap.js").read_text(encoding="utf-8")
+    for bad in ("{{", "}}", "</"):
+        assert bad not in script
+
+
+@pytest.mark.parametrize("bad", ["}}", "{{", "</"])
+def test_a_script_with_mustache_or_a_closing_tag_is_refused(monkeypatch, bad):
+    real = notetype._read
+    monkeypatch.setattr(notetype, "_read", lambda name: f"var x = 1; /* {bad} */" if name == "tap.js" else real(name))
+    with pytest.raises(ValueError, match="tap.js must not contain"):
+        notetype._with_script(real("front.html"))
 
 
 def test_night_palette_rule_covers_every_clients_night_class_and_beats_ankidroids_body_rule():
@@ -80,6 +106,29 @@ def test_base_font_is_at_least_16px_in_a_system_font_stack():
     assert int(decls["font-size"].removesuffix("px")) >= 16
     assert decls["font-family"].startswith("system-ui")
     assert decls["font-family"].endswith("sans-serif")
+
+
+def test_tap_to_answer_styles_apply_only_once_the_script_has_run():
+    """Without JavaScript a card must look as before tap to answer (issue 12): every rule added
+    since (tests/fixtures/notetype_before_tap/card.css) hangs on .fd-tap / .fd-answered, which
+    tap.js sets, or on .fd-verdict, which it makes; the palettes only gain new colours."""
+    before = Path(__file__).resolve().parent / "fixtures" / "notetype_before_tap" / "card.css"
+    old = {tuple(s): d for s, d in rules(before.read_text(encoding="utf-8"))}
+    added = 0
+    for selectors, decls in rules(notetype.BASIC.css):
+        if tuple(selectors) in old:
+            kept = old[tuple(selectors)]
+            assert {k: v for k, v in decls.items() if k in kept} == kept, f"{selectors[0]}: a rule of today's note type changed"
+            assert all(k.startswith("--fd-") for k in decls if k not in kept), f"{selectors[0]}: gained more than colours"
+            continue
+        if all(".fd-code ." in sel for sel in selectors):
+            continue  # code.css, generated
+        if all(".cloze" in sel for sel in selectors):
+            continue  # cloze deletions (issue 11): only cloze notes, which came after, have them
+        added += 1
+        for sel in selectors:
+            assert re.search(r"\.fd-(tap|answered|verdict)\b", sel), f"'{sel}' applies without the script"
+    assert added >= 8
 
 
 def test_correct_option_is_styled_only_on_the_back():
@@ -104,6 +153,8 @@ TEXT_ON = [
     ("fg", "surface"), ("muted", "surface"), ("link", "surface"),
     ("fg", "code-bg"), ("fg", "letter-bg"),
     ("correct-fg", "correct-bg"), ("correct-letter", "correct-border"),
+    # tap to answer: the chosen option on the front, a wrong choice on the back and its label
+    ("fg", "choice-bg"), ("fg", "wrong-bg"), ("wrong-fg", "wrong-bg"),
 ]
 
 

@@ -24,8 +24,8 @@ def test_preview_writes_every_card_front_and_back(fixture_cards, tmp_path, capsy
     assert capsys.readouterr().out == f"wrote {out}: 6 cards in Fixture::Phone\n"
     page = out.read_text(encoding="utf-8")
     # tests/fixtures/phone/phone.md has six cards
-    assert page.count('<div class="fd fd-front">') == 6
-    assert page.count('<div class="fd fd-back">') == 6
+    assert page.count('<div class="fd fd-front"') == 6
+    assert page.count('<div class="fd fd-back"') == 6
     assert page.count('class="fdp-screen card card1"') == 12
     for card_id in ("phone-table", "phone-url", "phone-image", "phone-math", "phone-code", "phone-lists"):
         assert f'id="card-{card_id}"' in page

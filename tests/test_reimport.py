@@ -322,3 +322,62 @@ def test_field_list_upgrade_with_a_new_model_id_keeps_history(learner, cards, tm
         assert notes["loop"]["Answer"] == "They increase it."
         assert {n.note_type()["name"] for n in notes.values()} == {"flashdeck"}
     assert_history_and_edit_kept(learner)
+
+
+def test_learner_with_todays_note_type_gets_tap_to_answer_and_keeps_every_review(tmp_path, monkeypatch):
+    """Issue 12: the shipped deck as learners have it (templates before tap to answer, kept in
+    tests/fixtures/notetype_before_tap/), reviewed, then the new release imported with Anki's
+    default options: the new templates arrive, no note is added, updated or duplicated, and
+    every card keeps its review state and log."""
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    before = Path(__file__).resolve().parent / "fixtures" / "notetype_before_tap"
+    cards = tmp_path / "cards"
+    shutil.copytree(root / "cards", cards)
+    with monkeypatch.context() as old:
+        old.setattr(notetype, "BASIC", replace(
+            notetype.BASIC,
+            front=(before / "front.html").read_text(encoding="utf-8"),
+            back=(before / "back.html").read_text(encoding="utf-8"),
+            css=(before / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"),
+        ))
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+        (first,) = api.build(cards, tmp_path / "v1").packages
+    col = new_collection(tmp_path / "anki")
+    try:
+        notes = len(import_apkg(col, first.path).new)
+        assert notes >= 50
+        assert "<script" not in col.models.get(notetype.BASIC.id)["tmpls"][0]["qfmt"]
+        col.decks.select(col.decks.id_for_name("Nephrology::Hypomagnesemia"))
+        reviewed = 0
+        while card := col.sched.getCard():
+            col.sched.answerCard(card, 3)
+            reviewed += 1
+        assert reviewed >= 10
+        kept = card_states(col)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+        (second,) = api.build(cards, tmp_path / "v2").packages
+        log = import_apkg(col, second.path)
+        # "duplicate" is Anki's word for a note it found already there and left alone.
+        assert (len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting)) == (0, 0, notes, 0)
+        col.models._clear_cache()  # the Python side caches note types; the import ran in the backend
+        model = col.models.get(notetype.BASIC.id)
+        assert (model["tmpls"][0]["qfmt"], model["tmpls"][0]["afmt"], model["css"]) == (notetype.BASIC.front, notetype.BASIC.back, notetype.BASIC.css)
+        assert "<script>" in model["tmpls"][0]["qfmt"] and "<script>" in model["tmpls"][0]["afmt"]
+        assert [m.name for m in col.models.all_names_and_ids()].count("flashdeck") == 1, "Anki made a copy of the note type"
+        assert card_states(col) == kept
+        quiz = col.get_card(notes_by_id(col)["hypomg-q1"].cards()[0].id)
+        assert "flashdeck-tap" in quiz.question() and "flashdeck-tap" in quiz.answer()
+    finally:
+        col.close()
+
+
+def card_states(col) -> dict:
+    """Anki card id -> (reps, interval, due, type, queue, review log rows), for every card of every note."""
+    out = {}
+    for cid in col.find_cards(""):
+        c = col.get_card(cid)
+        revlog = col.db.all("select id, ease, ivl, lastIvl, factor, type from revlog where cid = ? order by id", cid)
+        out[cid] = (c.reps, c.ivl, c.due, c.type, c.queue, revlog)
+    return out

@@ -6,7 +6,9 @@ styled by the note type's CSS and drawn on a 360 px wide screen. Images are
 embedded as `data:` URIs and nothing is linked from outside, so the file opens
 offline and can be mailed around. A switch toggles night mode by putting the
 same classes on the page that Anki and AnkiDroid put on theirs (`nightMode`,
-`night_mode`); the switch is the only script, and it is not part of any card.
+`night_mode`); the switch is the page's own script. Multiple-choice cards bring
+the note type's tap-to-answer script, as in Anki: each front shows its options
+as buttons, and the back that follows it shows the same order.
 
 Math shows as TeX source (`\\(…\\)`): Anki typesets it with its own MathJax,
 which the preview does not bundle.

@@ -13,7 +13,7 @@ import difflib
 import re
 from pathlib import Path
 
-from . import cloze, itemcheck, scan, slug
+from . import cloze, itemcheck, letters, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
 from .model import CLOZE, Card, Placed, Section
 from .parse import SECTIONS
@@ -65,6 +65,8 @@ def card(c: Card) -> list[Diagnostic]:
         report(c.line, f"{label} has no explanation: add an '### Explanation' section with text")
     elif not c.explanation.text:
         report(headings["explanation"], f"{label} has an empty '### Explanation' section: write the explanation below it", column=1)
+    if c.shuffle and c.options and c.explanation is not None and (found := letters.shuffle_warning(label, c.explanation.text)):
+        report(c.explanation.line + found[0], found[2], WARNING, found[1])
     if not c.deletions:  # (the item-writing checks read questions with answers, not cloze sentences)
         out += itemcheck.diagnostics(c)
     return out
