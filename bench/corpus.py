@@ -7,6 +7,7 @@ always give the same bytes.
 
     python bench/corpus.py 10000 bench/out/corpus            # one deck
     python bench/corpus.py 10000 bench/out/corpus --subdecks  # each file its own subdeck
+    python bench/corpus.py 10000 bench/out/corpus --layout file  # all in one file
 """
 
 from __future__ import annotations
@@ -95,31 +96,73 @@ def file_name(n: int) -> str:
     return f"part-{n:04d}.md"
 
 
-def generate(n: int, root: Path, subdecks: bool = False, seed: int = 7) -> Path:
-    """Write N cards under `root`/cards/bench/ and return the cards folder."""
+LAYOUTS = ("folder", "files", "file")
+"""How the same cards are laid out (issue 10): 50 a file in one folder (one package); 50 a file at
+the top level (one package each); or all in one file."""
+
+
+def generate(n: int, root: Path, subdecks: bool = False, seed: int = 7, layout: str = "folder") -> Path:
+    """Write N cards under `root`/cards/ in `layout` and return the cards folder.
+
+    The cards' text is the same in every layout: only where they are written differs.
+    """
     cards = Path(root) / "cards"
-    folder = cards / PACKAGE
+    folder = cards / PACKAGE if layout == "folder" else cards
     (folder / "img").mkdir(parents=True, exist_ok=True)
     for i in range(IMAGES):
         (folder / "img" / f"figure-{i}.png").write_bytes(png(i))
     rng = random.Random(seed)
+    parts = []
     for f, start in enumerate(range(0, n, CARDS_PER_FILE)):
         deck = f"Bench::Topic {f:04d}" if subdecks else "Bench"
-        body = [f"---\ndeck: {deck}\ntags: [bench]\n---\n"]
-        body += [card(rng, k) for k in range(start, min(n, start + CARDS_PER_FILE))]
-        (folder / file_name(f)).write_text("\n".join(body), encoding="utf-8")
+        head = f"---\ndeck: {deck}\ntags: [bench]\n---\n"
+        body = [card(rng, k) for k in range(start, min(n, start + CARDS_PER_FILE))]
+        if layout == "file":
+            parts += body
+        else:
+            (folder / file_name(f)).write_text("\n".join([head, *body]), encoding="utf-8")
+    if layout == "file":
+        (folder / f"{PACKAGE}.md").write_text("\n".join(["---\ndeck: Bench\ntags: [bench]\n---\n", *parts]), encoding="utf-8")
     return cards
 
 
 def edit_one_card(cards: Path) -> Path:
-    """Change one word in the explanation of the first card of the middle file (the 'one-card edit')."""
-    files = sorted((cards / PACKAGE).glob("part-*.md"))
-    path = files[len(files) // 2]
-    text = path.read_text(encoding="utf-8")
-    marker = "### Explanation\n"
-    i = text.index(marker) + len(marker)
+    """Change one word in the explanation of the middle card (the 'one-card edit'), whatever the layout."""
+    files = sorted(p for p in cards.rglob("*.md"))
+    if len(files) == 1:
+        path = files[0]
+        text = path.read_text(encoding="utf-8")
+        marker = "### Explanation\n"
+        at = -1
+        for _ in range(text.count(marker) // 2 + 1):
+            at = text.index(marker, at + 1)
+        i = at + len(marker)
+    else:
+        path = files[len(files) // 2]
+        text = path.read_text(encoding="utf-8")
+        marker = "### Explanation\n"
+        i = text.index(marker) + len(marker)
     path.write_text(text[:i] + "Edited. " + text[i:], encoding="utf-8")
     return path
+
+
+def ankdown(cards: Path, out: Path) -> Path:
+    """The same cards in ankdown's format (front, `%`, back; cards between `---` lines), one file per card file."""
+    import re
+
+    out.mkdir(parents=True, exist_ok=True)
+    heading = re.compile(r"^## .*$", re.M)
+    for k, path in enumerate(sorted(cards.rglob("*.md"))):
+        text = path.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+        blocks = [b for b in heading.split(text) if b.strip()]
+        notes = []
+        for block in blocks:
+            tags = re.findall(r"^Tags: (.*)$", block, re.M)
+            block = re.sub(r"^Tags: .*$", "", block, flags=re.M)
+            front, _, back = block.partition("### ")
+            notes.append(f"{front.strip()}\n\n%\n\n### {back.strip()}\n\n%\n\n{tags[0] if tags else ''}\n")
+        (out / f"deck-{k:04d}.md").write_text("\n---\n\n".join(notes), encoding="utf-8")
+    return out
 
 
 def main() -> None:
@@ -127,8 +170,9 @@ def main() -> None:
     p.add_argument("n", type=int)
     p.add_argument("root", type=Path)
     p.add_argument("--subdecks", action="store_true", help="give each file its own subdeck")
+    p.add_argument("--layout", choices=LAYOUTS, default="folder", help="folder (default), files (each a package) or file (one file)")
     args = p.parse_args()
-    print(generate(args.n, args.root, args.subdecks))
+    print(generate(args.n, args.root, args.subdecks, layout=args.layout))
 
 
 if __name__ == "__main__":

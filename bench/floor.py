@@ -19,8 +19,10 @@ from pathlib import Path
 import genanki
 import markdown
 
-EXTENSIONS = ["pymdownx.arithmatex", "pymdownx.caret", "pymdownx.tilde", "fenced_code", "codehilite", "tables", "sane_lists"]
-CONFIGS = {"pymdownx.arithmatex": {"generic": True}, "codehilite": {"guess_lang": False}}
+# The Markdown flashdeck uses (render.EXTENSIONS; bench/run.py checks they agree), written out so
+# that the floor does not pay for importing flashdeck.
+EXTENSIONS = ["pymdownx.arithmatex", "pymdownx.caret", "pymdownx.tilde", "fenced_code", "codehilite", "tables", "sane_lists", "pymdownx.magiclink"]
+CONFIGS = {"pymdownx.arithmatex": {"generic": True}, "codehilite": {"guess_lang": False, "css_class": "fd-code"}}
 FIELDS = ["ID", "Question", "Options", "Answer", "Explanation", "References"]
 _H2 = re.compile(r"^## (.*?)\s*\{#([^}]+)\}\s*$", re.M)
 _OPTION = re.compile(r"^- \[[ x]\] ", re.M)

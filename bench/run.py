@@ -1,21 +1,24 @@
-"""Benchmark flashdeck against the floor (issue 7) on a synthetic corpus.
+"""Benchmark flashdeck against the floor (issues 7 and 10) on a synthetic corpus, in three layouts.
 
-For each size N it writes the corpus (bench/corpus.py) into a temp folder and
-times, each as a separate process:
+For each layout and size it writes the corpus (bench/corpus.py) into a temp
+folder and times, each as a separate process:
 
 - floor:   bench/floor.py (Python-Markdown + genanki's writer, one process)
 - cold:    `flashdeck build` with no cache and no lock file
 - rebuild: `flashdeck build` after editing one card (cache warm)
 - check:   `flashdeck check` (cache warm)
+- ankdown: the same cards in ankdown's format, built by ankdown (a C Markdown
+           renderer), when it can be installed (into bench/out/, git-ignored)
 
-and the peak memory of the cold build and of the floor (resident set of the
-process and its workers together, sampled every 20 ms, and the largest single
-process from the kernel). At N = 10,000 it also builds the same cards split
-into 200 files that each name their own subdeck. It prints a table of seconds
-and ratios to the floor and writes everything as JSON to bench/out/.
+and the peak memory of each process tree (the process and its workers,
+sampled every 20 ms). Layouts: `folder` (50 cards a file, one folder, one
+package), `files` (50 a file at the top level, one package each), `file`
+(every card in one file). It prints a table of seconds and ratios to the
+floor measured in the same run, says which deflate path the rebuild took,
+and writes everything as JSON to bench/out/.
 
-    python bench/run.py                       # N = 1,000, 10,000 and 100,000
-    python bench/run.py --sizes 1000,10000    # quicker
+    python bench/run.py                          # issue 10's set: 3 layouts at 10,000; folder at 1,000; both folder and file at 100,000
+    python bench/run.py --sizes 10000 --layouts file
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -41,31 +45,31 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402
 
 PY = sys.executable
+DEFAULT = [("folder", 1_000), ("folder", 10_000), ("files", 10_000), ("file", 10_000), ("folder", 100_000), ("file", 100_000)]
 
 
-def run(cmd: list[str], cwd: Path) -> dict:
-    """Run `cmd`; its wall time, CPU time (itself and its workers) and peak memory."""
-    # Files, not pipes: nothing reads a pipe until the process ends, and a build that prints
-    # more than a pipe holds (the corpus draws thousands of item-writing warnings) would block.
-    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out_file, stderr=err_file)
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Run `cmd`; its wall time, CPU time (itself and its workers), peak memory and what it printed."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # (a pipe left unread can block a chatty build)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         sampler = _TreeSampler(proc.pid)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         sampler.stop()
-        out_file.seek(0)
-        err_file.seek(0)
-        out, err = out_file.read().decode(), err_file.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n{err}")
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{stdout}\n{stderr[-3000:]}")
     return {
         "seconds": round(wall, 3),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
         "peak_tree_mb": round(sampler.peak / 2**20, 1),
         "peak_process_mb": round(usage.ru_maxrss / 1024, 1),
+        "stdout": stdout[-2000:],
     }
 
 
@@ -116,23 +120,17 @@ def flashdeck(*args: str) -> list[str]:
     return [PY, "-m", "flashdeck", *args]
 
 
-def fresh_build_state(cards: Path, out: Path) -> None:
-    """No cache, no lock file, no output: a first build."""
-    shutil.rmtree(cards / ".flashdeck-cache", ignore_errors=True)
-    (cards / "flashdeck.lock").unlink(missing_ok=True)
-    shutil.rmtree(out, ignore_errors=True)
-
-
 def genanki_size(apkg: Path, tmp: Path) -> int:
     """Bytes genanki's own writer needs for the notes in `apkg` (same fields, same note type)."""
     import genanki
 
+    from flashdeck.notetype import BASIC
     from flashdeck.package import genanki_model
 
     db = tmp / "ours.anki2"
     with zipfile.ZipFile(apkg) as zf:
         db.write_bytes(zf.read("collection.anki2"))
-    model = genanki_model()
+    model = genanki_model(BASIC)
     deck = genanki.Deck(2**52 + 1, "Bench")
     conn = sqlite3.connect(db)
     for guid, flds, tags in conn.execute("SELECT guid, flds, tags FROM notes"):
@@ -145,80 +143,118 @@ def genanki_size(apkg: Path, tmp: Path) -> int:
     return target.stat().st_size
 
 
-def measure(n: int, work: Path, many_decks: bool) -> dict:
-    root = work / f"n{n}"
+def ankdown_command(out: Path) -> list[str] | None:
+    """ankdown in its own venv under bench/out/ (made on first use), or None when it cannot be installed."""
+    venv = out / "ankdown-venv"
+    exe = venv / "bin" / "ankdown"
+    if not exe.exists():
+        try:
+            subprocess.run([PY, "-m", "venv", str(venv)], check=True, capture_output=True)
+            subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "ankdown"], check=True, capture_output=True, timeout=600)
+        except (subprocess.SubprocessError, OSError):
+            shutil.rmtree(venv, ignore_errors=True)
+            return None
+    return [str(exe)]
+
+
+def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
+    root = work / f"{layout}-{n}"
     shutil.rmtree(root, ignore_errors=True)
-    cards = corpus.generate(n, root)
+    cards = corpus.generate(n, root, layout=layout)
     out = root / "dist"
-    result: dict = {"cards": n, "files": len(list((cards / corpus.PACKAGE).glob("*.md")))}
-    print(f"N = {n:,}: floor …", file=sys.stderr, flush=True)
+    env = {**os.environ, "FLASHDECK_CACHE_DIR": str(root / "cache")}  # a cold build really starts cold
+    result: dict = {"layout": layout, "cards": n, "files": len(list(cards.rglob("*.md")))}
+    say = lambda what: print(f"{layout} {n:,}: {what} …", file=sys.stderr, flush=True)  # noqa: E731
+    say("floor")
     result["floor"] = run([PY, str(HERE / "floor.py"), str(cards), str(root / "floor.apkg")], root)
-    print(f"N = {n:,}: cold build …", file=sys.stderr, flush=True)
-    fresh_build_state(cards, out)
-    result["cold"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root)
-    apkg = out / f"{corpus.PACKAGE}.apkg"
-    result["apkg_bytes"] = apkg.stat().st_size
-    print(f"N = {n:,}: rebuild after a one-card edit …", file=sys.stderr, flush=True)
+    say("cold build")
+    result["cold"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root, env)
+    packages = sorted(out.glob("*.apkg"))
+    result["packages"] = len(packages)
+    result["apkg_bytes"] = sum(p.stat().st_size for p in packages)
+    say("rebuild after a one-card edit")
     corpus.edit_one_card(cards)
-    result["rebuild"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root)
-    print(f"N = {n:,}: check …", file=sys.stderr, flush=True)
-    result["check"] = run(flashdeck("check", str(cards)), root)
-    print(f"N = {n:,}: genanki's size for the same notes …", file=sys.stderr, flush=True)
-    result["genanki_apkg_bytes"] = genanki_size(apkg, root)
-    result["floor_apkg_bytes"] = (root / "floor.apkg").stat().st_size
-    if many_decks:
-        print(f"N = {n:,}: the same cards in {result['files']} subdecks …", file=sys.stderr, flush=True)
-        split = work / f"n{n}-subdecks"
-        shutil.rmtree(split, ignore_errors=True)
-        split_cards = corpus.generate(n, split, subdecks=True)
-        fresh_build_state(split_cards, split / "dist")
-        result["cold_subdecks"] = run(flashdeck("build", str(split_cards), "--out", str(split / "dist"), "-q"), split)
-        shutil.rmtree(split, ignore_errors=True)
+    result["rebuild"] = run(flashdeck("build", str(cards), "--out", str(out), "--verbose"), root, env)
+    m = re.search(r"\[collection deflated in chunks: (\d+) new, (\d+) from the cache\]", result["rebuild"]["stdout"])
+    result["rebuild_deflate"] = (
+        {"path": "chunked", "deflated": int(m.group(1)), "reused": int(m.group(2))} if m
+        else {"path": "stream" if "one stream" in result["rebuild"]["stdout"] else "unknown"}
+    )
+    wrote = re.findall(r"^wrote ", result["rebuild"]["stdout"], re.M)
+    result["rebuild_packages_written"] = len(wrote)
+    say("check")
+    result["check"] = run(flashdeck("check", str(cards)), root, env)
+    if layout == "folder" and n <= 10_000:
+        say("genanki's size for the same notes")
+        result["genanki_apkg_bytes"] = genanki_size(packages[0], root)
+        result["apkg_ratio_to_genanki"] = round(result["apkg_bytes"] / result["genanki_apkg_bytes"], 3)
+    if ankdown is not None and n == 10_000:
+        say("ankdown, cold")
+        deck = corpus.ankdown(cards, root / "ankdown")
+        result["ankdown"] = run([*ankdown, "-r", str(deck), "-p", str(root / "ankdown.apkg")], root)
     floor = result["floor"]["seconds"]
-    for key in ("cold", "rebuild", "check", "cold_subdecks"):
+    for key in ("cold", "rebuild", "check", "ankdown"):
         if key in result:
             result[key]["ratio_to_floor"] = round(result[key]["seconds"] / floor, 3)
-    if "cold_subdecks" in result:
-        result["subdecks_ratio_to_one_deck"] = round(result["cold_subdecks"]["seconds"] / result["cold"]["seconds"], 3)
-    result["apkg_ratio_to_genanki"] = round(result["apkg_bytes"] / result["genanki_apkg_bytes"], 3)
+            result[key].pop("stdout", None)
+    result["floor"].pop("stdout", None)
     shutil.rmtree(root, ignore_errors=True)
     return result
 
 
 def table(results: list[dict]) -> str:
-    head = "| cards | floor | cold build | rebuild, 1 card edited | check | peak memory, cold (floor) | .apkg vs genanki |"
-    rule = "|---:|---:|---:|---:|---:|---:|---:|"
+    head = "| layout | cards | floor | cold build | rebuild, 1 card edited | check | ankdown, cold | peak memory, cold (floor) |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
     rows = [head, rule]
+
     def cell(r: dict, key: str) -> str:
+        if key not in r:
+            return "–"
         m = r[key]
         return f"{m['seconds']:.2f} s ({m['ratio_to_floor']:.2f}x)"
 
+    names = {"folder": "one folder, 50 a file", "files": "top-level files, 50 each", "file": "one file"}
     for r in results:
         rows.append(
-            f"| {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell(r, 'cold')} | {cell(r, 'rebuild')} | {cell(r, 'check')} "
-            f"| {r['cold']['peak_tree_mb']:.0f} MB ({r['floor']['peak_tree_mb']:.0f} MB) "
-            f"| {r['apkg_bytes'] / 2**20:.1f} MB / {r['genanki_apkg_bytes'] / 2**20:.1f} MB = {r['apkg_ratio_to_genanki']:.3f}x |"
+            f"| {names[r['layout']]} | {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell(r, 'cold')} | {cell(r, 'rebuild')} "
+            f"| {cell(r, 'check')} | {cell(r, 'ankdown')} | {r['cold']['peak_tree_mb']:.0f} MB ({r['floor']['peak_tree_mb']:.0f} MB) |"
         )
-    lines = ["\n".join(rows)]
+    notes = []
     for r in results:
-        if "cold_subdecks" in r:
-            lines.append(
-                f"{r['cards']:,} cards in {r['files']} files, each its own subdeck: {r['cold_subdecks']['seconds']:.2f} s cold, "
-                f"{r['subdecks_ratio_to_one_deck']:.2f}x the same cards in one deck"
-            )
-    return "\n\n".join(lines)
+        d = r["rebuild_deflate"]
+        how = f"{d['deflated']} chunks deflated, {d['reused']} from the cache" if d["path"] == "chunked" else f"deflated as {d['path']}"
+        notes.append(f"- {names[r['layout']]}, {r['cards']:,}: the rebuild wrote {r['rebuild_packages_written']} of {r['packages']} package(s) ({how})")
+        if "apkg_ratio_to_genanki" in r:
+            notes.append(f"  .apkg {r['apkg_bytes'] / 2**20:.1f} MB, genanki's writer {r['genanki_apkg_bytes'] / 2**20:.1f} MB: {r['apkg_ratio_to_genanki']:.3f}x")
+        if "ankdown" in r:
+            notes.append(f"  rebuild / ankdown's cold build: {r['rebuild']['seconds'] / r['ankdown']['seconds']:.2f}")
+    return "\n".join(rows) + "\n\n" + "\n".join(notes)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="1000,10000,100000", help="comma-separated card counts (default: 1000,10000,100000)")
+    p.add_argument("--sizes", help="comma-separated card counts, for every layout given (default: issue 10's set)")
+    p.add_argument("--layouts", default="folder,files,file", help="comma-separated: folder, files, file")
+    p.add_argument("--no-ankdown", action="store_true", help="do not install and time ankdown")
     p.add_argument("--work", type=Path, help="where to write the corpora (default: a temp folder, removed afterwards)")
     p.add_argument("--out", type=Path, default=HERE / "out", help="where to write the JSON (default: bench/out)")
     args = p.parse_args()
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    import floor
+
+    from flashdeck.render import EXTENSIONS
+
+    assert floor.EXTENSIONS == EXTENSIONS, "bench/floor.py must render with flashdeck's Markdown extensions"
+    layouts = [s.strip() for s in args.layouts.split(",") if s.strip()]
+    plan = [(layout, int(s.replace("_", ""))) for s in args.sizes.split(",") for layout in layouts] if args.sizes else [
+        (layout, n) for layout, n in DEFAULT if layout in layouts
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    ankdown = None if args.no_ankdown else ankdown_command(args.out)
+    if ankdown is None and not args.no_ankdown:
+        print("ankdown could not be installed: its column stays empty", file=sys.stderr)
     work = args.work or Path(tempfile.mkdtemp(prefix="flashdeck-bench-"))
     try:
-        results = [measure(n, work, many_decks=(n == 10_000)) for n in sizes]
+        results = [measure(layout, n, work, ankdown) for layout, n in plan]
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -231,7 +267,6 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "results": results,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for name in (f"bench-{stamp}.json", "latest.json"):
         (args.out / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
