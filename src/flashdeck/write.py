@@ -8,7 +8,7 @@ byte-identical until the new one is complete, and no temp file survives.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -19,8 +19,10 @@ T = TypeVar("T")
 def atomic_write(target: Path, produce: Callable[[BinaryIO], T]) -> T:
     """Call `produce(f)` on a temp file in `target`'s folder; on success move it to `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    names: list[str] = []
     try:
+        fd = _open_temp(target, names)
+        tmp = names[-1]
         with os.fdopen(fd, "wb") as f:
             result = produce(f)
             f.flush()
@@ -29,12 +31,31 @@ def atomic_write(target: Path, produce: Callable[[BinaryIO], T]) -> T:
         os.replace(tmp, target)
     except BaseException:
         # BaseException: a Ctrl-C (KeyboardInterrupt) must not leave the temp file either.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for name in names:
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
         raise
     return result
+
+
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _open_temp(target: Path, names: list[str]) -> int:
+    """Create a new empty file beside `target` and return its descriptor; its name is in `names` before it exists.
+
+    tempfile.mkstemp tells the name only once the file exists: a Ctrl-C
+    landing in between (a real SIGINT under load does) left a temp file no
+    cleanup knew of. Here the caller always knows what to delete.
+    """
+    while True:
+        names.append(os.path.join(target.parent, f".{target.name}.{secrets.token_hex(8)}.tmp"))
+        try:
+            return os.open(names[-1], _TEMP_FLAGS, 0o600)
+        except FileExistsError:  # another writer's file: never ours to delete
+            names.pop()
 
 
 def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> None:
@@ -47,13 +68,15 @@ def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> N
     """
     import threading
 
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[list[str], Path]] = []
     syncing: list[tuple[threading.Thread, list]] = []
     try:
         for target, produce in jobs:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((tmp, target))
+            names: list[str] = []
+            staged.append((names, target))
+            fd = _open_temp(target, names)
+            tmp = names[-1]
             with os.fdopen(fd, "wb") as f:
                 produce(f)
                 f.flush()
@@ -69,17 +92,18 @@ def atomic_write_all(jobs: list[tuple[Path, Callable[[BinaryIO], object]]]) -> N
             if failed:
                 raise failed[0]
         while staged:
-            tmp, target = staged[0]
-            os.replace(tmp, target)
+            names, target = staged[0]
+            os.replace(names[-1], target)
             staged.pop(0)
     except BaseException:
         for thread, _ in syncing:
             thread.join()
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        for names, _ in staged:
+            for tmp in names:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
         raise
 
 
