@@ -6,7 +6,8 @@ type's `<style>`) is put into a page shaped like AnkiDroid's reviewer
 (`card_template.html`: `<body class="card card1 night_mode nightMode">`, with
 `flashcard.css`, whose `body.night_mode` rule is what makes unstyled dark text
 unreadable at night). Debian's Chromium, driven by Playwright, then measures
-what a learner would see. Screenshots land in `artifacts/screenshots/`.
+what a learner would see. Screenshots land in a fresh temp folder of each run
+(pytest's, printed at the end), or in `$FLASHDECK_SCREENSHOTS` when that is set.
 
 MathJax is not loaded here (Anki brings its own), so math shows as TeX source;
 that is still text the checks cover.
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHOTS = ROOT / "artifacts" / "screenshots"
 
 VIEWPORT = {"width": 360, "height": 740}
 LAUNCH_ARGS = [
@@ -234,20 +234,23 @@ MEASURE_JS = r"""
 """.replace("MIN_FONT_PX", str(MIN_FONT_PX)).replace("MIN_CONTRAST", str(MIN_CONTRAST))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _fresh_screenshots():
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where this run's screenshots go: never inside the checkout unless asked for."""
+    chosen = os.environ.get("FLASHDECK_SCREENSHOTS", "").strip()
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def _shot_path(side: Side, mode: str, n: int) -> Path:
+def _shot_path(shots: Path, side: Side, mode: str, n: int) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", side.card_id)
-    return SHOTS / side.deck / mode / f"{n:03d}-{safe}-{side.side}.png"
+    return shots / side.deck / mode / f"{n:03d}-{safe}-{side.side}.png"
 
 
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("deck", ["shipped", "phone"])
-def test_every_card_fits_the_phone_and_is_readable(browser, decks, deck, mode):
+def test_every_card_fits_the_phone_and_is_readable(browser, decks, shots, deck, mode):
     """No sideways scrolling, text >= 14 px, contrast >= 4.5:1, images load, nothing fetched from outside.
 
     Guards against a wide table or code block widening the page, and against
@@ -268,7 +271,7 @@ def test_every_card_fits_the_phone_and_is_readable(browser, decks, deck, mode):
                 problems.append(f"{where}: page is {m['scrollWidth']} px wide on a {m['innerWidth']} px screen; too wide: {m['wide'][:5]}")
             problems += [f"{where}: {p}" for p in m["problems"]]
             problems += [f"{where}: image '{src}' did not load" for src in m["broken"]]
-            path = _shot_path(side, mode, n // 2)
+            path = _shot_path(shots, side, mode, n // 2)
             path.parent.mkdir(parents=True, exist_ok=True)
             reviewer.page.screenshot(path=str(path), full_page=True)
         problems += [f"{deck} ({mode}): card fetched '{url}' (cards must work offline)" for url in reviewer.outside]
@@ -397,7 +400,7 @@ def test_math_reaches_anki_as_mathjax_delimiters(decks):
     assert "$5 or $6" in front
 
 
-def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, tmp_path):
+def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, shots, tmp_path):
     """The preview file loads nothing but itself, and the switch gives every card the night palette."""
     from flashdeck.preview import write
 
@@ -414,7 +417,7 @@ def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, tmp_
         images = page.evaluate("() => [...document.images].map((i) => i.naturalWidth)")
         page.check("#fdp-night")
         night = page.evaluate(screens)
-        page.screenshot(path=str(SHOTS / "preview-night.png"))
+        page.screenshot(path=str(shots / "preview-night.png"))
     finally:
         page.close()
     assert requests == [out.as_uri()]
