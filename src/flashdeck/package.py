@@ -90,14 +90,19 @@ class ParallelDeflate:
         return b"".join(out)
 
     def flush(self) -> bytes:
-        out = [self._start(bytes(self._pending), last=True)]
+        out = [self._start(bytes(self._pending), last=True, here=True)]
         self._pending = bytearray()
         while self._running:
             out.append(self._finish_oldest())
         return b"".join(out)
 
-    def _start(self, chunk: bytes, last: bool) -> bytes:
-        """Start deflating `chunk`; return what finished while keeping at most `threads` at work."""
+    def _start(self, chunk: bytes, last: bool, here: bool = False) -> bytes:
+        """Start deflating `chunk`; return what finished while keeping at most `threads` at work.
+
+        With `here`, deflate it on this thread: zipfile also flushes from a
+        finalizer after a Ctrl-C, and a thread started while the interpreter
+        shuts down never runs (the build hung instead of exiting).
+        """
         import threading
 
         slot: list = []
@@ -117,6 +122,10 @@ class ParallelDeflate:
                 self.store.put(k, (out, zlib.crc32(out)))
             slot.append(out)
 
+        if here:
+            work()
+            self._running.append((None, slot))
+            return b""
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         self._running.append((thread, slot))
@@ -135,7 +144,8 @@ class ParallelDeflate:
 
     def _finish_oldest(self) -> bytes:
         thread, slot = self._running.pop(0)
-        thread.join()
+        if thread is not None:
+            thread.join()
         if not slot:
             raise RuntimeError("deflating a chunk of the collection failed")
         return slot[0]
@@ -295,12 +305,30 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, cache=No
     info._compresslevel = compress_level(info.file_size)
     if hasattr(info, "compress_level"):
         info.compress_level = info._compresslevel
-    with open(data, "rb") as src, zf.open(info, "w") as dest:
-        # zipfile's writer feeds every block through `_compressor` (CPython 3.8-3.13):
-        # a big collection goes through ParallelDeflate instead of one zlib stream.
-        if info.file_size >= PARALLEL_DEFLATE_MIN and getattr(dest, "_compressor", None) is not None:
-            dest._compressor = ParallelDeflate(store=cache)
-        shutil.copyfileobj(src, dest, 1 << 20)
+    with open(data, "rb") as src:
+        dest = zf.open(info, "w")
+        try:
+            # zipfile's writer feeds every block through `_compressor` (CPython 3.8-3.13):
+            # a big collection goes through ParallelDeflate instead of one zlib stream.
+            if info.file_size >= PARALLEL_DEFLATE_MIN and getattr(dest, "_compressor", None) is not None:
+                dest._compressor = ParallelDeflate(store=cache)
+            shutil.copyfileobj(src, dest, 1 << 20)
+        finally:
+            _close_entry(dest)
+
+
+def _close_entry(dest) -> None:
+    """Close a zip entry being written, even when a Ctrl-C lands inside its close().
+
+    Left half closed, the entry keeps its ZipFile "writing": closing the
+    ZipFile then raised a ValueError in place of the KeyboardInterrupt, and
+    a finalizer closed the entry again at exit, writing to a closed file.
+    """
+    try:
+        dest.close()
+    except KeyboardInterrupt:
+        dest.close()  # (a no-op when the first close got past its own cleanup)
+        raise
 
 
 def _write_collection(
