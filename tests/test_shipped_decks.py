@@ -82,7 +82,7 @@ def test_each_card_front_gives_nothing_of_the_answer_away(imported):
     """The front holds the question (and every option alike), never the answer, its mark or the explanation."""
     col, _ = imported
     fronts = 0
-    for cid in col.find_cards(""):
+    for cid in col.find_cards("note:flashdeck"):  # (another note type has other fields)
         card = col.get_card(cid)
         note = card.note()
         front = card.question().split("</style>")[-1]
@@ -97,7 +97,7 @@ def test_each_card_front_gives_nothing_of_the_answer_away(imported):
         else:
             assert plain(note["Answer"]) not in plain(front), label
         fronts += 1
-    assert fronts == col.card_count() > 5
+    assert fronts > 5
 
 
 def test_hypomagnesemia_deck_has_expected_name_and_quiz_answers(imported):
