@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flashdeck.notetype import FIELDS
+from flashdeck.notetype import FIELDS, MODEL_ID
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class PackagedCard:
 @dataclass(frozen=True)
 class Package:
     notes: dict[str, PackagedNote]
-    """Card id (the ID field) -> note."""
+    """Card id (the ID field) -> note, for the flashdeck note type's notes."""
     cards: list[PackagedCard]
     decks: dict[int, str]
     """Deck id -> name (Anki's Default deck left out)."""
@@ -64,12 +64,15 @@ def read_apkg(path: Path) -> Package:
         conn = sqlite3.connect(Path(tmp) / "collection.anki2")
         try:
             notes = {}
-            for nid, guid, mod, tags, flds in conn.execute("SELECT id, guid, mod, tags, flds FROM notes"):
+            # Notes of the flashdeck note type only: another note type has other fields.
+            rows = conn.execute("SELECT id, guid, mod, tags, flds FROM notes WHERE mid = ?", (MODEL_ID,))
+            for nid, guid, mod, tags, flds in rows:
                 fields = dict(zip(FIELDS, flds.split("\x1f"), strict=True))
                 note = PackagedNote(nid, guid, mod, tuple(tags.split()), fields)
                 assert note.id not in notes, f"two notes with ID {note.id!r}"
                 notes[note.id] = note
-            cards = [PackagedCard(*row) for row in conn.execute("SELECT nid, did, due FROM cards ORDER BY id")]
+            nids = {n.nid for n in notes.values()}
+            cards = [PackagedCard(*row) for row in conn.execute("SELECT nid, did, due FROM cards ORDER BY id") if row[0] in nids]
             decks_json = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])
         finally:
             conn.close()
