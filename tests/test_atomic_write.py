@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -178,4 +179,43 @@ def test_failure_in_second_package_leaves_first_package_and_lock_unchanged(tmp_p
     assert sorted(os.listdir(out)) == ["a.apkg", "b.apkg"]
     assert (out / "a.apkg").read_bytes() == old_a
     assert (out / "b.apkg").read_bytes() == old_b
+    assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+def test_build_and_preview_create_missing_output_folders(tmp_path, capsys):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "mg.md").write_text(CARD.replace("EXPLANATION", "Lab range."), encoding="utf-8")
+    out = tmp_path / "release" / "2024" / "dist"
+    assert main(["build", str(cards), "--out", str(out)]) == 0
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    page = tmp_path / "site" / "decks" / "preview.html"
+    assert main(["preview", str(cards), "--out", str(page)]) == 0
+    assert page.is_file()
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {page}: 1 cards in mg"
+
+
+def test_packages_lock_and_preview_are_readable_like_any_file(tmp_path):
+    """Temp files start private (0600); what is renamed into place is rw-r--r--, whatever the umask."""
+    cards, out, _, _ = built_once(tmp_path)
+    build(cards, out)
+    from flashdeck.preview import write as write_preview
+
+    page = write_preview(cards, tmp_path / "preview.html").path
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (out / "mg.apkg", cards / "flashdeck.lock", page)}
+    assert modes == {"mg.apkg": 0o644, "flashdeck.lock": 0o644, "preview.html": 0o644}
+
+
+def test_failing_fsync_fails_the_build_and_keeps_the_old_package(tmp_path, monkeypatch):
+    """A disk that cannot make the new package durable must not get it renamed over the old one."""
+    cards, out, old, lock = built_once(tmp_path)
+
+    def fsync(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(FlashdeckError, match="cannot write .Input/output error."):
+        build(cards, out, use_cache=False)
+    assert sorted(os.listdir(out)) == ["mg.apkg"]
+    assert (out / "mg.apkg").read_bytes() == old
     assert (cards / "flashdeck.lock").read_bytes() == lock

@@ -6,7 +6,8 @@ type's `<style>`) is put into a page shaped like AnkiDroid's reviewer
 (`card_template.html`: `<body class="card card1 night_mode nightMode">`, with
 `flashcard.css`, whose `body.night_mode` rule is what makes unstyled dark text
 unreadable at night). Debian's Chromium, driven by Playwright, then measures
-what a learner would see. Screenshots land in `artifacts/screenshots/`.
+what a learner would see. Screenshots land in a fresh temp folder of each run
+(pytest's, printed at the end), or in `$FLASHDECK_SCREENSHOTS` when that is set.
 
 MathJax is not loaded here (Anki brings its own), so math shows as TeX source;
 that is still text the checks cover.
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHOTS = ROOT / "artifacts" / "screenshots"
 
 VIEWPORT = {"width": 360, "height": 740}
 LAUNCH_ARGS = [
@@ -165,6 +165,9 @@ def decks(tmp_path_factory) -> dict[str, tuple[list[Side], Path]]:
     phone = tmp_path_factory.mktemp("phone")
     shutil.copytree(FIXTURES / "phone", phone / "cards" / "phone")
     out["phone"] = _import("phone", phone, phone / "cards")
+    checks = tmp_path_factory.mktemp("checks")
+    shutil.copytree(FIXTURES / "browser", checks / "cards" / "browser")
+    out["checks"] = _import("checks", checks, checks / "cards")
     return out
 
 
@@ -235,20 +238,23 @@ MEASURE_JS = r"""
 """.replace("MIN_FONT_PX", str(MIN_FONT_PX)).replace("MIN_CONTRAST", str(MIN_CONTRAST))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _fresh_screenshots():
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where this run's screenshots go: never inside the checkout unless asked for."""
+    chosen = os.environ.get("FLASHDECK_SCREENSHOTS", "").strip()
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def _shot_path(side: Side, mode: str, n: int) -> Path:
+def _shot_path(shots: Path, side: Side, mode: str, n: int) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", side.card_id)
-    return SHOTS / side.deck / mode / f"{n:03d}-{safe}-{side.side}.png"
+    return shots / side.deck / mode / f"{n:03d}-{safe}-{side.side}.png"
 
 
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("deck", ["shipped", "phone"])
-def test_every_card_fits_the_phone_and_is_readable(browser, decks, deck, mode):
+def test_every_card_fits_the_phone_and_is_readable(browser, decks, shots, deck, mode):
     """No sideways scrolling, text >= 14 px, contrast >= 4.5:1, images load, nothing fetched from outside.
 
     Guards against a wide table or code block widening the page, and against
@@ -269,7 +275,7 @@ def test_every_card_fits_the_phone_and_is_readable(browser, decks, deck, mode):
                 problems.append(f"{where}: page is {m['scrollWidth']} px wide on a {m['innerWidth']} px screen; too wide: {m['wide'][:5]}")
             problems += [f"{where}: {p}" for p in m["problems"]]
             problems += [f"{where}: image '{src}' did not load" for src in m["broken"]]
-            path = _shot_path(side, mode, n // 2)
+            path = _shot_path(shots, side, mode, n // 2)
             path.parent.mkdir(parents=True, exist_ok=True)
             reviewer.page.screenshot(path=str(path), full_page=True)
         problems += [f"{deck} ({mode}): card fetched '{url}' (cards must work offline)" for url in reviewer.outside]
@@ -285,6 +291,7 @@ STYLE_JS = r"""
   const letter = getComputedStyle(el.querySelector(".fd-letter"));
   return {
     correct: el.classList.contains("fd-correct"),
+    shown: el.querySelector(".fd-letter").innerText.trim() + " " + el.querySelector(".fd-text").innerText.trim(),
     look: [s.borderTopWidth, s.borderTopColor, s.backgroundColor, s.color, s.fontWeight, a.content,
            letter.backgroundColor, letter.color].join(" | "),
     border: parseFloat(s.borderTopWidth),
@@ -294,31 +301,53 @@ STYLE_JS = r"""
 """
 
 
+# The key of every multiple-choice card rendered here, as a learner reads it:
+# from the seed's published solutions (1B, 2D, 3A, 4C, 5C) and the fixtures' '- [x]'.
+KEYS = {
+    "hypomg-q1": "B Thick ascending limb of the loop of Henle",
+    "hypomg-q2": "D TRPM6",
+    "hypomg-q3": "A Competitive inhibition of EGFR",
+    "hypomg-q4": "C Hypomagnesemia causes low intracellular Mg2+ levels which relieve inhibition of K+ secretion via ROMK channels.",
+    "hypomg-q5": "C Amiloride",
+    "phone-url": "B TRPM6, the apical magnesium channel of the distal convoluted tubule whose loss causes hypomagnesemia with secondary hypocalcemia",
+    "phone-math": "B Above 2% (or 4% with normal GFR)",
+    "phone-lists": "B Proton pump inhibitors",
+    "key-is-c": "C NKCC2 in the thick ascending limb",
+}
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_front_hides_the_correct_option_and_back_marks_it(browser, decks, mode):
-    """The front shows every option alike; the back marks the right one with a tick and a thick border."""
+    """The front shows every option alike; the back marks the key, and only the key, with a tick and a thick border."""
     reviewer = Reviewer(browser, decks["phone"][1])
-    seen = 0
+    seen: set[str] = set()
     try:
-        for deck in ("shipped", "phone"):
+        for deck in ("shipped", "phone", "checks"):
             for side in decks[deck][0]:
                 if not side.multiple_choice:
                     continue
+                where = f"{side.label} ({mode})"
+                assert side.card_id in KEYS, f"{where}: write this card's key into KEYS"
                 reviewer.show(reviewer_page(side.html, MODES[mode]))
                 options = reviewer.page.evaluate(STYLE_JS, ".fd-options .fd-option")
-                correct = [o for o in options if o["correct"]]
-                others = [o for o in options if not o["correct"]]
-                assert len(correct) == 1 and others, side.label
+                assert KEYS[side.card_id] in [o["shown"] for o in options], f"{where}: the key is not among {options}"
                 if side.side == "front":
-                    assert {o["look"] for o in options} == {others[0]["look"]}, f"{side.label} ({mode}): front gives the answer away"
+                    assert len({o["look"] for o in options}) == 1, f"{where}: front gives the answer away"
+                    # (tap to answer draws an empty radio ring there: a mark with no content, alike on every option)
+                    assert all(o["after"] in ("none", "normal", '""') for o in options), f"{where}: a tick on the front"
                 else:
-                    assert "\u2713" in correct[0]["after"], f"{side.label} ({mode}): no tick on the correct option"
-                    assert correct[0]["border"] >= 2 > max(o["border"] for o in others), f"{side.label} ({mode})"
-                    assert all(o["after"] in ("none", "normal") for o in others), f"{side.label} ({mode})"
-                seen += 1
+                    ticked = [o["shown"] for o in options if "\u2713" in o["after"]]
+                    bordered = [o["shown"] for o in options if o["border"] >= 2]
+                    assert ticked == [KEYS[side.card_id]], f"{where}: the tick is on {ticked}"
+                    assert bordered == [KEYS[side.card_id]], f"{where}: the thick border is on {bordered}"
+                    (key,) = [o for o in options if o["shown"] == KEYS[side.card_id]]
+                    assert len({o["look"] for o in options if o is not key}) == 1 and key["look"] not in {
+                        o["look"] for o in options if o is not key
+                    }, f"{where}: the key must look different from every other option, and they alike"
+                seen.add(side.card_id)
     finally:
         reviewer.close()
-    assert seen >= 4
+    assert seen == set(KEYS)
 
 
 NIGHT_VARIANTS = {
@@ -398,7 +427,7 @@ def test_math_reaches_anki_as_mathjax_delimiters(decks):
     assert "$5 or $6" in front
 
 
-def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, tmp_path):
+def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, shots, tmp_path):
     """The preview file loads nothing but itself, and the switch gives every card the night palette."""
     from flashdeck.preview import write
 
@@ -415,10 +444,74 @@ def test_preview_opens_offline_and_its_switch_turns_cards_to_night(browser, tmp_
         images = page.evaluate("() => [...document.images].map((i) => i.naturalWidth)")
         page.check("#fdp-night")
         night = page.evaluate(screens)
-        page.screenshot(path=str(SHOTS / "preview-night.png"))
+        page.screenshot(path=str(shots / "preview-night.png"))
     finally:
         page.close()
     assert requests == [out.as_uri()]
     assert len(day) == 12 and set(day) == {"rgb(255, 255, 255)"}
     assert set(night) == {"rgb(22, 22, 22)"}
     assert images == [480, 480]
+
+
+HANDLERS_JS = "() => ({ ...document.documentElement.dataset })"
+
+
+def _wait_and_poke(page) -> None:
+    """Let every image load or fail, then click and hover the answer, as a learner's tap would."""
+    page.wait_for_function("() => [...document.images].every((i) => i.complete)")
+    page.hover(".fd-click-me")
+    page.click(".fd-click-me")
+
+
+def test_event_handlers_in_a_card_never_run(browser, decks):
+    """onerror=, onload=, onclick= and onmouseover= are removed (tests/test_bad_input.py); as Anki renders
+    the card in a browser, none of them runs, not even on a broken image."""
+    side = next(s for s in decks["checks"][0] if s.card_id == "event-handlers" and s.side == "back")
+    source = (FIXTURES / "browser" / "event_handlers.md").read_text(encoding="utf-8")
+    raw = "\n".join(line for line in source.splitlines() if line.startswith(("<img", "<span")))
+    reviewer = Reviewer(browser, decks["checks"][1])
+    try:
+        # The author's HTML as written runs every handler on this page: the check below can fail.
+        reviewer.show(reviewer_page(raw, MODES["light"]))
+        _wait_and_poke(reviewer.page)
+        written = reviewer.page.evaluate(HANDLERS_JS)
+        reviewer.show(reviewer_page(side.html, MODES["light"]))
+        _wait_and_poke(reviewer.page)
+        shipped = reviewer.page.evaluate(HANDLERS_JS)
+        broken = reviewer.page.evaluate("() => [...document.images].filter((i) => i.naturalWidth === 0).length")
+    finally:
+        reviewer.close()
+    assert written == {"onerror": "ran", "onload": "ran", "onclick": "ran", "onmouseover": "ran"}
+    assert broken == 1, "the card must still hold the broken image whose onerror was removed"
+    assert shipped == {}
+
+
+IMAGE_BACKDROP_JS = "() => getComputedStyle(document.querySelector('.fd-question img')).backgroundColor"
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("client", list(NIGHT_VARIANTS))
+def test_images_get_a_light_backdrop_at_night_under_every_clients_night_class(browser, decks, client):
+    """A transparent diagram drawn in black would vanish on the dark night background: it gets a light one."""
+    html_class, body_class = NIGHT_VARIANTS[client]
+    side = next(s for s in decks["phone"][0] if s.card_id == "phone-image" and s.side == "front")
+    reviewer = Reviewer(browser, decks["phone"][1])
+    try:
+        reviewer.show(reviewer_page(side.html, "card card1", "mobile android linux js"))
+        day = reviewer.page.evaluate(IMAGE_BACKDROP_JS)
+        reviewer.show(reviewer_page(side.html, body_class, html_class))
+        night = reviewer.page.evaluate(IMAGE_BACKDROP_JS)
+    finally:
+        reviewer.close()
+    assert day == "rgba(0, 0, 0, 0)", day  # by day an image shows as drawn
+    assert night == "rgb(244, 244, 244)", night  # --fd-img-bg at night in card.css
+    black_on_backdrop = (_luminance((244, 244, 244)) + 0.05) / (0 + 0.05)
+    assert black_on_backdrop >= MIN_CONTRAST

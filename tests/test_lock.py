@@ -308,3 +308,82 @@ def test_card_listed_twice_in_the_lock_names_the_second_line(tmp_path):
     with pytest.raises(CardError) as err:
         read_lock(path)
     assert str(err.value) == f"{path}:3: error: lock file lists card 'a' twice; restore it from version control"
+
+
+def lock_lines(cards: Path) -> dict[str, dict]:
+    lines = (cards / "flashdeck.lock").read_text(encoding="utf-8").splitlines()[2:]
+    return {obj["id"]: obj for obj in map(json.loads, lines)}
+
+
+SAME_DECK = "---\ndeck: Renal\n---\n"
+PLAIN = "## {title} {{#{id}}}\n{question}\n\n### Answer\nThis.\n\n### Explanation\nBecause.\n\n"
+
+
+def test_lock_follows_renamed_headings_and_cards_moved_between_packages(tmp_path, capsys, monkeypatch):
+    """What the lock says of a card (its title, its package) stays true without restamping it,
+    so a later retirement notice names it rightly and ships where learners have it."""
+    cards, dist = tmp_path / "cards", tmp_path / "dist"
+    cards.mkdir()
+    (cards / "a.md").write_text(SAME_DECK + PLAIN.format(title="Alpha", id="a-1", question="Q1?") + PLAIN.format(title="Beta", id="a-2", question="Q2?"), encoding="utf-8")
+    (cards / "b.md").write_text(SAME_DECK + PLAIN.format(title="Gamma", id="b-1", question="Q3?") + PLAIN.format(title="Delta", id="b-2", question="Q4?"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    capsys.readouterr()
+
+    # a-1: heading renamed; a-2: heading renamed and question reworded; b-1: moved to a.md.
+    (cards / "a.md").write_text(
+        SAME_DECK
+        + PLAIN.format(title="Alpha renamed", id="a-1", question="Q1?")
+        + PLAIN.format(title="Beta renamed", id="a-2", question="Q2 reworded?")
+        + PLAIN.format(title="Gamma", id="b-1", question="Q3?"),
+        encoding="utf-8",
+    )
+    (cards / "b.md").write_text(SAME_DECK + PLAIN.format(title="Delta", id="b-2", question="Q4?"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    assert capsys.readouterr().out.splitlines()[2:] == [
+        "changes for learners: 0 new, 1 changed, 3 unchanged, 0 retired",
+        "  changed  a-2: Question",
+    ]
+    lock = lock_lines(cards)
+    assert {cid: (e["title"], e["package"], e["changed"]) for cid, e in lock.items()} == {
+        "a-1": ("Alpha renamed", "a", T0),
+        "a-2": ("Beta renamed", "a", T1),
+        "b-1": ("Gamma", "a", T0),
+        "b-2": ("Delta", "b", T0),
+    }
+
+    (cards / "a.md").write_text(SAME_DECK + PLAIN.format(title="Beta renamed", id="a-2", question="Q2 reworded?"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1 + 86_400))
+    assert main(["build", str(cards), "--out", str(dist)]) == 0
+    from apkgutil import read_apkg
+
+    shipped = read_apkg(dist / "a.apkg").notes
+    assert shipped["a-1"].fields["Question"] == "Alpha renamed <em>(retired)</em>"
+    assert shipped["b-1"].tags == ("flashdeck::retired",), "b-1 was last built into a.apkg"
+    assert sorted(read_apkg(dist / "b.apkg").notes) == ["b-2"]
+
+
+def test_revived_card_with_new_content_is_stamped_once(tmp_path, capsys, monkeypatch):
+    cards, dist = tmp_path / "cards", tmp_path / "dist"
+    cards.mkdir()
+    source = cards / "a.md"
+    keep = PLAIN.format(title="Kept", id="k-1", question="Kept?")
+    steps = [
+        (T0, keep + PLAIN.format(title="Old title", id="a-1", question="Old question?")),
+        (T1, keep),  # a-1 retired
+        (T1 + 100, keep + PLAIN.format(title="New title", id="a-1", question="New question?")),  # revived, reworded
+        (T1 + 200, keep + PLAIN.format(title="New title", id="a-1", question="New question?")),  # nothing changed
+    ]
+    summaries, entries = [], []
+    for when, text in steps:
+        source.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(when))
+        assert main(["build", str(cards), "--out", str(dist)]) == 0
+        summaries.append(capsys.readouterr().out.splitlines()[1])
+        entries.append(lock_lines(cards)["a-1"])
+    assert summaries[2] == "changes for learners: 0 new, 0 changed, 1 unchanged, 0 retired, 1 revived"
+    assert summaries[3] == "changes for learners: 0 new, 0 changed, 2 unchanged, 0 retired"
+    assert entries[1]["retired"] == T1
+    for entry in entries[2:]:
+        assert (entry["title"], entry["changed"], entry["added"], "retired" in entry) == ("New title", T1 + 100, T0, False)

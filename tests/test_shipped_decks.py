@@ -93,8 +93,28 @@ def test_each_card_answer_side_shows_its_answer_and_explanation(imported, parsed
         assert plain(note["Explanation"]), f"{note['ID']}: empty explanation"
         assert note["Answer"] in answer_side
         assert note["Explanation"] in answer_side
-        # The front must not give the answer away in words.
-        assert "Explanation" not in plain(card.question().split("</style>")[-1])
+
+
+def test_each_card_front_gives_nothing_of_the_answer_away(imported):
+    """The front holds the question (and every option alike), never the answer, its mark or the explanation."""
+    col, _ = imported
+    fronts = 0
+    for cid in col.find_cards("note:flashdeck"):  # (another note type has other fields)
+        card = col.get_card(cid)
+        note = card.note()
+        front = re.sub(r"<script>.*?</script>", "", card.question().split("</style>")[-1], flags=re.DOTALL)  # (tap.js is code, not content)
+        label = note["ID"]
+        # The note type styles the key only under .fd-back, and shows the answer box only on the back.
+        assert "fd-back" not in front and "fd-answer" not in front and 'id="answer"' not in front, label
+        assert "\u2713" not in front and "Explanation" not in plain(front), label
+        assert plain(note["Explanation"]) not in plain(front), label
+        if note["Options"]:
+            # Every option is on the front; what must not be there is the answer line ("B Thick ...").
+            assert plain(front).count(plain(note["Answer"])[2:]) == 1, label
+        else:
+            assert plain(note["Answer"]) not in plain(front), label
+        fronts += 1
+    assert fronts > 5
 
 
 def test_hypomagnesemia_deck_has_expected_name_and_quiz_answers(imported):
@@ -112,4 +132,8 @@ def test_hypomagnesemia_deck_has_expected_name_and_quiz_answers(imported):
     for card_id, (letter, text) in expected.items():
         answer = plain(by_id[card_id]["Answer"])
         assert answer == f"{letter} {text}", card_id
-        assert "fd-correct" in by_id[card_id]["Options"]
+        # The option the back marks is the key: its letter and text, no other option's.
+        marked = re.findall(r'<li class="[^"]*\bfd-correct\b[^"]*">(.*?)</li>', by_id[card_id]["Options"], re.DOTALL)
+        assert [plain(m) for m in marked] == [f"{letter} {text}"], card_id
+        options = re.findall(r'<li class="[^"]*\bfd-option\b[^"]*">(.*?)</li>', by_id[card_id]["Options"], re.DOTALL)
+        assert plain(options["ABCDE".index(letter)]) == f"{letter} {text}", card_id

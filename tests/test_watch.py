@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import watchfiles
 
+from apkgutil import read_apkg
 from flashdeck import live
 from flashdeck.cli import main
 from flashdeck.lockfile import LOCK_NAME
@@ -121,3 +129,58 @@ def test_verbose_build_prints_a_plain_line_per_stage(tmp_path, capsys):
     assert [line.rsplit(" in ", 1)[0] for line in first] == ["read 2 cards (0 known from the cache or the last build)", "wrote 2 packages"]
     # Nothing changed: both packages are left as they are.
     assert [line.rsplit(" in ", 1)[0] for line in second] == ["read 2 cards (2 known from the cache or the last build)", "wrote 0 packages"]
+
+
+def test_real_watcher_rebuilds_after_a_saved_edit_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`flashdeck build --watch` in its own process, with real file events: save, see it rebuilt, Ctrl-C."""
+    cards, out = tmp_path / "cards", tmp_path / "dist"
+    alpha = write(cards / "alpha.md", GOOD.format(title="A", id="a-1", explanation="Because."))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "flashdeck", "build", str(cards), "--out", str(out), "--watch"]
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+
+    def next_line(patience: float) -> str | None:
+        try:
+            line = lines.get(timeout=patience)
+        except queue.Empty:
+            return None
+        seen.append(line)
+        return line
+
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        reader = threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in process.stdout], daemon=True)
+        reader.start()
+        try:
+            # Generous waits: they only bound a hang, no speed is claimed.
+            while (line := next_line(120)) is not None and not line.startswith("watching "):
+                pass
+            assert line == f"watching {cards} for changes (Ctrl-C to stop)", seen
+            before = (out / "alpha.apkg").read_bytes()
+            written: list[str] = []
+            rebuilt = None
+            give_up = time.monotonic() + 120
+            while rebuilt is None and time.monotonic() < give_up:
+                # The watcher may start listening just after it says so: save again until a save is seen.
+                written.append(f"Edited {len(written)}.")
+                alpha.write_text(GOOD.format(title="A", id="a-1", explanation=written[-1]), encoding="utf-8")
+                while (line := next_line(5)) is not None:
+                    if line.startswith("alpha.md: rebuilt in "):
+                        rebuilt = line
+                        break
+            assert rebuilt is not None, seen
+            assert rebuilt.endswith(" s: 0 new, 1 changed, 0 unchanged, 0 retired"), rebuilt
+            assert (out / "alpha.apkg").read_bytes() != before
+            assert read_apkg(out / "alpha.apkg").notes["a-1"].fields["Explanation"] in written
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=120) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=60)
+            stderr = process.stderr.read()
+    assert "Traceback" not in stderr, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["alpha.apkg"]
+    assert sorted(p.name for p in cards.iterdir()) == ["alpha.md", "flashdeck.lock"]  # the cache lives elsewhere
+    assert [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp")] == []

@@ -143,17 +143,35 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, store=No
     info._compresslevel = 6
     if hasattr(info, "compress_level"):
         info.compress_level = 6
-    with open(data, "rb") as src, zf.open(info, "w") as dest:
-        # zipfile's writer feeds every block through `_compressor` (CPython 3.8-3.14): a big
-        # collection goes through ChunkedDeflate, whose chunks a rebuild takes from the cache.
-        chunked = info.file_size >= CHUNKED_MIN and getattr(dest, "_compressor", None) is not None
-        if chunked:
-            dest._compressor = deflater = ChunkedDeflate(store, context)
-        shutil.copyfileobj(src, dest, 1 << 20)
+    with open(data, "rb") as src:
+        dest = zf.open(info, "w")
+        try:
+            # zipfile's writer feeds every block through `_compressor` (CPython 3.8-3.14): a big
+            # collection goes through ChunkedDeflate, whose chunks a rebuild takes from the cache.
+            chunked = info.file_size >= CHUNKED_MIN and getattr(dest, "_compressor", None) is not None
+            if chunked:
+                dest._compressor = deflater = ChunkedDeflate(store, context)
+            shutil.copyfileobj(src, dest, 1 << 20)
+        finally:
+            _close_entry(dest)
     if written is not None:
         written.deflate = "chunked" if chunked else "stream"
         if chunked:
             written.chunks_deflated, written.chunks_reused = deflater.deflated, deflater.reused
+
+
+def _close_entry(dest) -> None:
+    """Close a zip entry being written, even when a Ctrl-C lands inside its close().
+
+    Left half closed, the entry keeps its ZipFile "writing": closing the
+    ZipFile then raised a ValueError in place of the KeyboardInterrupt, and
+    a finalizer closed the entry again at exit, writing to a closed file.
+    """
+    try:
+        dest.close()
+    except KeyboardInterrupt:
+        dest.close()  # (a no-op when the first close got past its own cleanup)
+        raise
 
 
 def _write_collection(db_path: Path, notes: Iterable[PackNote], decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts: Facts) -> int:

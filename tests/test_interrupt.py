@@ -1,0 +1,81 @@
+"""Ctrl-C during a real build leaves the old package and no partial file (README, "Errors and warnings").
+
+tests/test_atomic_write.py raises KeyboardInterrupt from inside the writer;
+this sends a real SIGINT to a real `flashdeck build` process while its
+package is being written, the way a terminal does. It found two bugs: a temp
+file named only after it existed (write.py), and a hang when the interrupt
+landed inside the zip entry's close (package.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CARD = (
+    "## Card {n} {{#card-{n}}}\nWhich option is right in case {n}?\n\n- [ ] One\n- [x] Two {n}\n- [ ] Three\n\n"
+    "### Explanation\nBecause of {n}, *always*; see [the review](https://example.org/{n}).\n\n"
+)
+FILES, CARDS_PER_FILE = 30, 100  # 3,000 cards: writing the package takes a tenth of a second or more
+
+
+def size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed into place meanwhile
+        return 0
+
+
+def every_file(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_file(tmp_path):
+    cards, out, scratch = tmp_path / "cards", tmp_path / "dist", tmp_path / "tmp"
+    cards.mkdir()
+    scratch.mkdir()
+    for f in range(FILES):
+        (cards / "big").mkdir(exist_ok=True)
+        text = "".join(CARD.format(n=f * CARDS_PER_FILE + i) for i in range(CARDS_PER_FILE))
+        (cards / "big" / f"part{f:02d}.md").write_text(text, encoding="utf-8")
+    env = {**os.environ, "TMPDIR": str(scratch), "SOURCE_DATE_EPOCH": "1700000000"}
+    command = [sys.executable, "-m", "flashdeck", "build", str(cards), "--out", str(out)]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    (cards / "big" / "part00.md").write_text(CARD.format(n="edited") + "\n", encoding="utf-8")
+    env["SOURCE_DATE_EPOCH"] = "1700086400"
+    before = {**every_file(out), **every_file(cards)}
+    assert (out / "big.apkg") in before and (cards / "flashdeck.lock") in before
+
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until the package's temp file beside it has bytes: the zip is being written.
+        interrupted = False
+        give_up = time.monotonic() + 120  # only against a hang; the build takes a few seconds
+        while process.poll() is None and time.monotonic() < give_up:
+            if any(name.endswith(".tmp") and size(out / name) > 0 for name in os.listdir(out)):
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+                break
+            time.sleep(0.001)
+        stdout, stderr = process.communicate(timeout=120)  # a hang after Ctrl-C is a failure
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert interrupted, f"the build finished before its package was seen being written: {stdout}{stderr}"
+    assert process.returncode == 130, stderr
+    assert stderr == "flashdeck: interrupted; nothing was written\n"
+    assert stdout == ""
+    after = {**every_file(out), **every_file(cards)}
+    leftovers = sorted(str(p.relative_to(tmp_path)) for p in after if p.name.endswith(".tmp") or p.name.startswith(".tmp"))
+    assert leftovers == []
+    assert sorted(os.listdir(out)) == ["big.apkg"]
+    assert after[out / "big.apkg"] == before[out / "big.apkg"], "the old package changed"
+    assert after[cards / "flashdeck.lock"] == before[cards / "flashdeck.lock"], "the lock changed"
+    assert os.listdir(scratch) == [], "a temp folder was left behind"
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    cache = Path(os.environ["FLASHDECK_CACHE_DIR"])  # (tests/conftest.py gives each test its own)
+    assert [p.name for p in cache.rglob("*") if p.name.endswith(("-journal", ".tmp"))] == []
