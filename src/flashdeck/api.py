@@ -7,38 +7,23 @@ validate, render (cardwork) -> rules across cards, images, the lock
 
 from __future__ import annotations
 
-import hashlib
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import cardwork, discover, lock, lockfile, media, notetype, package, parse, retire, scan, validate
+from . import cardwork, discover, lock, lockfile, media, notetype, parse, plan, retire, scan, validate
 from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
 from .frontmatter import read as read_front_matter
-from .identity import checksum, deck_id, guid, timed_ids
+from .lock import build_time
 from .lockfile import LOCK_NAME, Lock
 from .model import Card, FileContext, Note, Placed
+from .plan import PackageReport
 from .session import Session
-from .store import Store, context
+from .store import Store
 from .write import atomic_write_all
 
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`: stage "cards" counts cards, "write" counts packages."""
-
-
-@dataclass(slots=True)
-class PackageReport:
-    path: Path
-    decks: list[str]
-    cards: int
-    retired: int
-    unchanged: bool = False
-    """The package's content is the same as the file already there, which was left untouched."""
-    deflate: str = ""
-    chunks_deflated: int = 0
-    chunks_reused: int = 0
 
 
 @dataclass(slots=True)
@@ -114,26 +99,23 @@ def build(
     with _session(session) as s:
         p = _prepare(cards_dir, strict, s, progress, use_cache, writable=not dry_run, out_dir=out_dir)
         report = BuildReport(change=p.change, warnings=p.warnings, wrote=not dry_run, cards=len(p.cards), cached=p.cached)
-        plans = _plan(p, out_dir)
-        jobs = []
-        changed = [plan for plan in plans if not plan.report.unchanged]
-        report.packages = [plan.report for plan in plans]
-        for n, plan in enumerate(changed):
-            jobs.append((plan.report.path, _producer(plan, p, s, progress, n, len(changed))))
+        plans = plan.plans(p.bundles, p.cards, p.retired, p.media, p.new, p.store, out_dir)
+        changed = [pl for pl in plans if not pl.report.unchanged]
+        report.packages = [pl.report for pl in plans]
+        jobs = [(pl.report.path, plan.producer(pl, p.names, p.new, p.store, s.facts, _told(progress, n, len(changed)))) for n, pl in enumerate(changed)]
         lock_path = cards_dir / LOCK_NAME
         text = p.new.dumps().encode("utf-8")
         if _read_or_none(lock_path) != text:
             jobs.append((lock_path, lambda f: f.write(text)))
-        report.removed = _stale(p, out_dir)
+        report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
                 atomic_write_all(jobs, report.removed)
             except OSError as exc:
                 where = Path(exc.filename) if exc.filename else out_dir
                 raise CardError(where, 0, f"cannot write ({exc.strerror or exc}): check that the folder is writable, or choose another with --out") from None
-            for plan in plans:
-                if not plan.report.unchanged:
-                    _remember_package(p.store, plan)
+            for pl in changed:
+                plan.remember(p.store, pl)
             p.store.commit(prune=True)
         if progress is not None:
             progress("write", len(changed), len(changed))
@@ -298,133 +280,14 @@ def _raise_problems(diags: list[Diagnostic], strict: bool) -> None:
         raise BuildError([d.as_error() if strict else d for d in diags])
 
 
-# --- packages -------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Plan:
-    name: str
-    live: list[Placed]
-    retired: list[Note]
-    decks: dict[str, int]
-    media: dict[str, Path]
-    digest: str
-    report: PackageReport
-
-
-def _plan(p: _Prepared, out_dir: Path) -> list[_Plan]:
-    """Per package: its notes (live, then retired), decks, media and a digest of everything its bytes depend on."""
-    live: dict[str, list[Placed]] = {}
-    for c in p.cards:
-        live.setdefault(c.package, []).append(c)
-    retired = p.retired
-    sde = source_date_epoch()
-    plans = []
-    for bundle in p.bundles:
-        cards = live.get(bundle.name, [])
-        gone = retired.get(bundle.name, [])
-        decks = {d: deck_id(d) for d in sorted({c.deck for c in cards} | {n.deck for n in gone})}
-        images = p.media.get(bundle.name, {})
-        h = hashlib.sha256(context() + b"package\0" + repr(sde).encode())
-        for nt in notetype.all_types():
-            h.update(f"{nt.kind}:{nt.fingerprint}:{p.new.notetypes.get(nt.kind)}\0".encode())
-        for c in cards:
-            e = p.new.entries[c.result.id]
-            h.update(f"{c.result.id}\0{c.result.digest}\0{e.added}\0{e.changed}\0{c.deck}\0{' '.join(c.result.tags)}\0{c.result.ords}\0".encode())
-        for n in gone:
-            e = p.new.entries[n.id]
-            h.update(f"{n.id}\0{n.fields}\0{n.deck}\0{e.added}\0{e.retired}\0{n.ords}\0".encode())
-        for name in sorted(images):
-            h.update(name.encode() + b"\0")
-        h.update(repr(sorted(decks.items())).encode())
-        target = out_dir / f"{bundle.name}.apkg"
-        report = PackageReport(target, sorted({c.deck for c in cards}), len(cards), len(gone))
-        plan = _Plan(bundle.name, cards, gone, decks, images, h.hexdigest(), report)
-        report.unchanged = _unchanged(p.store, plan)
-        plans.append(plan)
-    return plans
-
-
-def _producer(plan: _Plan, p: _Prepared, s: Session, progress: Progress | None, n: int, total: int):
-    def produce(f) -> None:
-        if progress is not None:
-            progress("write", n, total)
-        entries = p.new.entries
-        kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
-        mods = {k: p.new.notetypes[k][1] for k in sorted(kinds)}
-        written = package.write(
-            f, _pack_notes(plan, p), plan.decks, mods, plan.media,
-            _timestamp(plan, entries, mods), s.facts(), p.store, context(),
-        )
-        r = plan.report
-        r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
-
-    return produce
-
-
-def _pack_notes(plan: _Plan, p: _Prepared) -> Iterator[package.PackNote]:
-    """The package's notes in order, fields read from the store as they are written (never all in memory)."""
-    entries = p.new.entries
-    ids = timed_ids([(entries[c.result.id].added, c.result.id) for c in plan.live] + [(entries[n.id].added, n.id) for n in plan.retired])
-    card_ids = timed_ids(
-        [(entries[c.result.id].added, (c.result.id, o)) for c in plan.live for o in c.result.ords]
-        + [(entries[n.id].added, (n.id, o)) for n in plan.retired for o in n.ords]
-    )
-    for c, fields in zip(plan.live, p.store.fields([c.key for c in plan.live])):
-        if fields is None:
-            raise FlashdeckError(c.path, c.line, "internal: the rendered card went missing from the build store; run the build again")
-        fields = media.rewrite(fields, p.names.get(c.key, {}))
-        r, e = c.result, entries[c.result.id]
-        did = plan.decks[c.deck]
-        yield package.PackNote(ids[r.id], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), tuple((card_ids[(r.id, o)], o, did) for o in r.ords))
-    for n in plan.retired:
-        e = entries[n.id]
-        did = plan.decks[n.deck]
-        yield package.PackNote(ids[n.id], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), tuple((card_ids[(n.id, o)], o, did) for o in n.ords))
-
-
-def _timestamp(plan: _Plan, entries, mods: dict[str, int]) -> int:
-    sde = source_date_epoch()
-    if sde is not None:
-        return sde
-    times = [entries[c.result.id].changed for c in plan.live] + [entries[n.id].retired or 0 for n in plan.retired]
-    return max([*mods.values(), *times], default=0)
-
-
 def _note(c: Placed, fields, names) -> Note:
     fields = media.rewrite(fields or (), names or {})
     r = c.result
     return Note(r.id or "", r.kind, c.deck, r.title, fields, r.tags, r.ords, c.path, c.line)
 
 
-def _unchanged(store: Store, plan: _Plan) -> bool:
-    record = store.get(_package_key(plan.report.path))
-    if not isinstance(record, tuple) or len(record) != 3 or record[0] != plan.digest:
-        return False
-    try:
-        st = plan.report.path.stat()
-    except OSError:
-        return False
-    return (st.st_size, st.st_mtime_ns) == (record[1], record[2])
-
-
-def _remember_package(store: Store, plan: _Plan) -> None:
-    try:
-        st = plan.report.path.stat()
-    except OSError:
-        return
-    store.put_value(_package_key(plan.report.path), (plan.digest, st.st_size, st.st_mtime_ns))
-
-
-def _package_key(path: Path) -> str:
-    return "p" + hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _stale(p: _Prepared, out_dir: Path) -> list[Path]:
-    """Packages this lock built before whose card files are gone (their cards retired or moved)."""
-    current = {b.name for b in p.bundles}
-    before = {e.package for e in p.old.entries.values() if e.package} - current
-    return [out_dir / f"{name}.apkg" for name in sorted(before) if (out_dir / f"{name}.apkg").is_file()]
+def _told(progress: Progress | None, n: int, total: int) -> Callable[[], None]:
+    return (lambda: progress("write", n, total)) if progress is not None else (lambda: None)
 
 
 def _read_or_none(path: Path) -> bytes | None:
@@ -443,29 +306,3 @@ def _session(session: Session | None):
     return Session()
 
 
-# --- time -------------------------------------------------------------------------
-
-
-def source_date_epoch() -> int | None:
-    """SOURCE_DATE_EPOCH (the reproducible-builds convention) as an int, or None when unset."""
-    sde = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not sde:
-        return None
-    try:
-        value = int(sde)
-    except ValueError:
-        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{sde[:30]}'") from None
-    if value < 0:
-        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must not be negative, not '{sde}'")
-    if value > time.time() + lockfile.FUTURE_MARGIN:
-        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, (
-            f"SOURCE_DATE_EPOCH {sde[:30]} lies in the future (is it in milliseconds?): it must be seconds since 1970, "
-            "such as $(git log -1 --format=%ct); a future stamp would overwrite learners' copies at every import"
-        ))
-    return value
-
-
-def build_time() -> int:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    sde = source_date_epoch()
-    return sde if sde is not None else int(time.time())

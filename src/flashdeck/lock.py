@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import lockfile, notetype
+from .errors import FlashdeckError
 from .lockfile import Entry, Lock
 from .model import Placed
 
@@ -241,3 +243,28 @@ def changed_fields(old: dict[str, str], new: dict[str, str], order: tuple[str, .
     names = [k for k in order if k in new] + sorted(k for k in new if k not in order and k != TAGS_KEY)
     names += [TAGS_KEY] if TAGS_KEY in new else []
     return tuple("Tags" if k == TAGS_KEY else k for k in names if old.get(k, _EMPTY) != new[k])
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (the reproducible-builds convention) as an int, or None when unset."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not sde:
+        return None
+    try:
+        value = int(sde)
+    except ValueError:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{sde[:30]}'") from None
+    if value < 0:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, f"SOURCE_DATE_EPOCH must not be negative, not '{sde}'")
+    if value > time.time() + lockfile.FUTURE_MARGIN:
+        raise FlashdeckError("SOURCE_DATE_EPOCH", 0, (
+            f"SOURCE_DATE_EPOCH {sde[:30]} lies in the future (is it in milliseconds?): it must be seconds since 1970, "
+            "such as $(git log -1 --format=%ct); a future stamp would overwrite learners' copies at every import"
+        ))
+    return value
+
+
+def build_time() -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    sde = source_date_epoch()
+    return sde if sde is not None else int(time.time())

@@ -1,0 +1,169 @@
+"""What goes into each package, and what writes it: notes in order, decks, images, and whether it changed.
+
+A package's digest covers everything its bytes depend on (each note's
+rendered fields, stamps, deck and tags, the note types, the images, the
+timestamp, flashdeck's own code); when the file already in the output folder
+was written for the same digest and has not been touched since, it is left
+as it is, byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import media, notetype, package
+from .discover import Bundle
+from .errors import FlashdeckError
+from .identity import checksum, deck_id, guid, timed_ids
+from .lock import source_date_epoch
+from .lockfile import Lock
+from .model import Note, Placed
+from .store import Store, context
+
+
+@dataclass(slots=True)
+class PackageReport:
+    path: Path
+    decks: list[str]
+    cards: int
+    retired: int
+    unchanged: bool = False
+    """The package's content is the same as the file already there, which was left untouched."""
+    deflate: str = ""
+    chunks_deflated: int = 0
+    chunks_reused: int = 0
+
+
+
+@dataclass(slots=True)
+class Plan:
+    name: str
+    live: list[Placed]
+    retired: list[Note]
+    decks: dict[str, int]
+    media: dict[str, Path]
+    digest: str
+    report: PackageReport
+
+
+def plans(
+    bundles: list[Bundle],
+    cards: list[Placed],
+    retired: dict[str, list[Note]],
+    images: dict[str, dict[str, Path]],
+    new: Lock,
+    store: Store,
+    out_dir: Path,
+) -> list[Plan]:
+    """Per package: its notes (live, then retired), decks, media and a digest of everything its bytes depend on."""
+    live: dict[str, list[Placed]] = {}
+    for c in cards:
+        live.setdefault(c.package, []).append(c)
+    sde = source_date_epoch()
+    plans = []
+    for bundle in bundles:
+        here = live.get(bundle.name, [])
+        gone = retired.get(bundle.name, [])
+        decks = {d: deck_id(d) for d in sorted({c.deck for c in here} | {n.deck for n in gone})}
+        media = images.get(bundle.name, {})
+        h = hashlib.sha256(context() + b"package\0" + repr(sde).encode())
+        for nt in notetype.all_types():
+            h.update(f"{nt.kind}:{nt.fingerprint}:{new.notetypes.get(nt.kind)}\0".encode())
+        for c in here:
+            e = new.entries[c.result.id]
+            h.update(f"{c.result.id}\0{c.result.digest}\0{e.added}\0{e.changed}\0{c.deck}\0{' '.join(c.result.tags)}\0{c.result.ords}\0".encode())
+        for n in gone:
+            e = new.entries[n.id]
+            h.update(f"{n.id}\0{n.fields}\0{n.deck}\0{e.added}\0{e.retired}\0{n.ords}\0".encode())
+        for name in sorted(media):
+            h.update(name.encode() + b"\0")
+        h.update(repr(sorted(decks.items())).encode())
+        target = out_dir / f"{bundle.name}.apkg"
+        report = PackageReport(target, sorted({c.deck for c in here}), len(here), len(gone))
+        plan = Plan(bundle.name, here, gone, decks, media, h.hexdigest(), report)
+        report.unchanged = _unchanged(store, plan)
+        plans.append(plan)
+    return plans
+
+
+def producer(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store, facts: Callable[[], package.Facts], started: Callable[[], None]):
+    """What writes `plan`'s package into an open file (write.atomic_write_all calls it); `started()` is told first."""
+
+    def produce(f) -> None:
+        started()
+        entries = new.entries
+        kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
+        mods = {k: new.notetypes[k][1] for k in sorted(kinds)}
+        written = package.write(
+            f, _pack_notes(plan, names, new, store), plan.decks, mods, plan.media,
+            _timestamp(plan, entries, mods), facts(), store, context(),
+        )
+        r = plan.report
+        r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
+
+    return produce
+
+
+def _pack_notes(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store) -> Iterator[package.PackNote]:
+    """The package's notes in order, fields read from the store as they are written (never all in memory)."""
+    entries = new.entries
+    ids = timed_ids([(entries[c.result.id].added, c.result.id) for c in plan.live] + [(entries[n.id].added, n.id) for n in plan.retired])
+    card_ids = timed_ids(
+        [(entries[c.result.id].added, (c.result.id, o)) for c in plan.live for o in c.result.ords]
+        + [(entries[n.id].added, (n.id, o)) for n in plan.retired for o in n.ords]
+    )
+    for c, fields in zip(plan.live, store.fields([c.key for c in plan.live])):
+        if fields is None:
+            raise FlashdeckError(c.path, c.line, "internal: the rendered card went missing from the build store; run the build again")
+        fields = media.rewrite(fields, names.get(c.key, {}))
+        r, e = c.result, entries[c.result.id]
+        did = plan.decks[c.deck]
+        yield package.PackNote(ids[r.id], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), tuple((card_ids[(r.id, o)], o, did) for o in r.ords))
+    for n in plan.retired:
+        e = entries[n.id]
+        did = plan.decks[n.deck]
+        yield package.PackNote(ids[n.id], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), tuple((card_ids[(n.id, o)], o, did) for o in n.ords))
+
+
+def _timestamp(plan: Plan, entries, mods: dict[str, int]) -> int:
+    sde = source_date_epoch()
+    if sde is not None:
+        return sde
+    times = [entries[c.result.id].changed for c in plan.live] + [entries[n.id].retired or 0 for n in plan.retired]
+    return max([*mods.values(), *times], default=0)
+
+
+def _unchanged(store: Store, plan: Plan) -> bool:
+    record = store.get(_package_key(plan.report.path))
+    if not isinstance(record, tuple) or len(record) != 3 or record[0] != plan.digest:
+        return False
+    try:
+        st = plan.report.path.stat()
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (record[1], record[2])
+
+
+def remember(store: Store, plan: Plan) -> None:
+    """Note what was written for `plan`, so the next build can leave an unchanged package alone."""
+    try:
+        st = plan.report.path.stat()
+    except OSError:
+        return
+    store.put_value(_package_key(plan.report.path), (plan.digest, st.st_size, st.st_mtime_ns))
+
+
+def _package_key(path: Path) -> str:
+    return "p" + hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def stale(bundles: list[Bundle], old: Lock, out_dir: Path) -> list[Path]:
+    """Packages this lock built before whose card files are gone (their cards retired or moved)."""
+    current = {b.name for b in bundles}
+    before = {e.package for e in old.entries.values() if e.package} - current
+    return [out_dir / f"{name}.apkg" for name in sorted(before) if (out_dir / f"{name}.apkg").is_file()]
+
+
