@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import validate
+from flashdeck import continuity
 from flashdeck.cli import main
 from flashdeck.errors import CardError
 from flashdeck.lock import field_hashes, update
@@ -111,7 +111,7 @@ def test_retired_card_back_with_other_content_gets_a_new_stamp():
 def test_retired_id_reused_for_another_card_is_flagged_at_the_card():
     retired, _ = update(first(note("a"), note("b", title="Old card")), [note("a")], NT, T1)
     reused = note("b", question="Other?", answer="Other.", line=7)
-    assert [str(d) for d in validate.against_lock([note("a"), reused], retired)] == [
+    assert [str(d) for d in continuity.against_lock([note("a"), reused], retired)] == [
         "cards/a.md:7: warning: card 'b': this id belonged to a card retired on 2023-11-15 ('Old card'); learners who "
         "kept it will see it replaced by this card, with the old card's review history. If this is a different card, "
         "give it a new id"
@@ -120,7 +120,7 @@ def test_retired_id_reused_for_another_card_is_flagged_at_the_card():
 
 def test_live_id_whose_question_and_answer_both_change_is_flagged():
     lock = first(note("a", title="Old card"))
-    assert [str(d) for d in validate.against_lock([note("a", question="New?", answer="New.", line=3)], lock)] == [
+    assert [str(d) for d in continuity.against_lock([note("a", question="New?", answer="New.", line=3)], lock)] == [
         "cards/a.md:3: warning: card 'a': question and answer both changed (was 'Old card'); learners' review history "
         "of the old card carries over to this one. If this is a different card, give it a new id"
     ]
@@ -130,7 +130,7 @@ def test_rewording_only_the_question_is_an_ordinary_edit():
     lock = first(note("a"))
     _, change = update(lock, [note("a", question="Reworded?")], NT, T1)
     assert change.changed == (("a", ("Question",)),)
-    assert validate.against_lock([note("a", question="Reworded?")], lock) == []
+    assert continuity.against_lock([note("a", question="Reworded?")], lock) == []
 
 
 def test_note_type_change_is_stamped_and_reported_without_touching_cards():

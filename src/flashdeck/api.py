@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import cardwork, discover, lock, lockfile, media, notetype, parse, plan, retire, scan, validate
+from . import cardwork, continuity, discover, lock, lockfile, media, notetype, parse, plan, retire, scan, validate
 from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
 from .frontmatter import read as read_front_matter
 from .lock import build_time
@@ -164,7 +164,7 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     problems += validate.across(cards, cards_dir, set(old.entries))
     problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
     cards, names, images = _images(cards, files, cards_dir, store, s, problems)
-    problems += validate.against_lock(cards, old)
+    problems += continuity.against_lock(cards, old)
     _raise_problems(problems, strict)
     new, change = lock.update(old, cards, {nt.kind: nt.fingerprint for nt in notetype.all_types()}, build_time(), lambda: lock.released_lock(lock_path))
     decks: dict[str, set[str]] = {}
@@ -193,8 +193,7 @@ def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagno
             split = scan.split(data)
             front = _front_matter(path, data, split, problems)
             ctx = FileContext(path, rel, front.deck or discover.default_deck_name(rel), front.tags, bool(front.shuffle))
-            labels = [_label(c.text) for c in split.chunks]
-            problems += validate.file(path, split, labels)
+            problems += validate.file(path, split)
             files.append(cardwork.SourceFile(ctx, bundle.name, split.chunks))
     return files
 
@@ -211,17 +210,6 @@ def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Dia
     front = read_front_matter(lines)
     problems += [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in front.problems]
     return front
-
-
-def _label(chunk: bytes) -> str:
-    heading = chunk.split(b"\n", 1)[0].decode("utf-8", "replace")
-    content = scan.atx(heading, 2)
-    title, candidate, _ = scan.split_id(content[0] if content else "")
-    from .identity import ID_RE
-
-    if candidate and ID_RE.fullmatch(candidate):
-        return f"card '{candidate}'"
-    return f"card '{title or '(untitled)'}'"
 
 
 def _images(cards: list[Placed], files: list[cardwork.SourceFile], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):

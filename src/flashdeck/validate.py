@@ -1,10 +1,11 @@
 """Every rule an author's cards must follow, and what to say when one is broken.
 
 The parser records what it saw (`Card`, `Facts`, `scan.Split`); this module
-judges it, before anything is rendered: per card (`card`), per file (`file`),
-across the cards folder (`across`), images once found (`images`), and against
-the lock, which knows what learners already have (`against_lock`). Every
-message names the place, the card and how to fix it.
+judges it, before anything is rendered: per card (`card`, with the
+item-writing checks of itemcheck.py), per file (`file`), across the cards
+folder (`across`) and images once found (`images`); continuity.py holds the
+rules against what learners already have. Every message names the place, the
+card and how to fix it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from . import cloze, itemcheck, letters, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
+from .identity import ID_RE
 from .model import CLOZE, Card, Placed, Section
 from .parse import SECTIONS
 
@@ -147,17 +149,14 @@ def _cloze(c: Card, headings: dict[str, int], report) -> None:
         report(first.line, f"{label}: cloze numbers skip {gaps}: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)", WARNING, first.column)
 
 
-def file(path: Path, split: scan.Split, labels: list[str]) -> list[Diagnostic]:
-    """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments.
-
-    `labels` names each chunk's card, for messages about lines inside it.
-    """
+def file(path: Path, split: scan.Split) -> list[Diagnostic]:
+    """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments."""
     out: list[Diagnostic] = []
     chunks = split.chunks
 
     def prefix(line: int) -> str:
         k = scan.card_at(chunks, line)
-        return f"{labels[k]}: " if k >= 0 else ""
+        return f"{_label(chunks[k].text)}: " if k >= 0 else ""
 
     lookalike_lines = set()
     for line, text, kind in split.lookalikes:
@@ -198,6 +197,16 @@ def _preamble_text(split: scan.Split, lookalikes: set[int]) -> tuple[int | None,
             continue  # blank, a comment, or a file title (for people reading the source)
         return number, False
     return None, False
+
+
+def _label(chunk: bytes) -> str:
+    """How a message names the card of this chunk (its id, else its heading), read from its heading line."""
+    heading = chunk.split(b"\n", 1)[0].decode("utf-8", "replace")
+    content = scan.atx(heading, 2)
+    title, candidate, _ = scan.split_id(content[0] if content else "")
+    if candidate and ID_RE.fullmatch(candidate):
+        return f"card '{candidate}'"
+    return f"card '{title or '(untitled)'}'"
 
 
 def empty_file(path: Path) -> Diagnostic:
@@ -281,71 +290,3 @@ def images(c: Placed, found: list, source: list[tuple[int, str]], cards_dir: Pat
             continue
         out.append(Diagnostic(c.path, line, message, ERROR, column))
     return out
-
-
-def against_lock(cards: list[Placed], old) -> list[Diagnostic]:
-    """Rules that need to know what learners already have (the lock): an id must keep naming the same card."""
-    import time
-
-    out = []
-    for p in cards:
-        r = p.result
-        e = old.entries.get(r.id) if r.id else None
-        if e is None or not r.rendered:
-            continue
-        label = f"card '{r.id}'"
-        if e.kind != r.kind:
-            was, now = ("a cloze card", "a question/answer card") if e.kind == CLOZE else ("a question/answer card", "a cloze card")
-            out.append(Diagnostic(p.path, p.line, (
-                f"{label} was {was} and is now {now}: Anki cannot update learners' notes across note types, so they "
-                "would keep the old card; give this card a new id (the old one retires)"
-            ), ERROR, r.id_column))
-            continue
-        if r.kind == CLOZE:
-            out += _renumbered(p, e)
-            continue
-        if not r.hashes:
-            continue
-        before, now = e.fields, dict(part.split(":", 1) for part in r.hashes.split(" "))
-        if all(before.get(k) is not None and before.get(k) != now.get(k) for k in ("Question", "Answer")):
-            if e.retired is not None:
-                when = time.strftime("%Y-%m-%d", time.gmtime(e.retired))
-                was = f" ('{e.title}')" if e.title else ""
-                message = (
-                    f"{label}: this id belonged to a card retired on {when}{was}; learners who kept it will see it "
-                    "replaced by this card, with the old card's review history. If this is a different card, give it a new id"
-                )
-            else:
-                was = f" (was '{e.title}')" if e.title else ""
-                message = (
-                    f"{label}: question and answer both changed{was}; learners' review history of the old card "
-                    "carries over to this one. If this is a different card, give it a new id"
-                )
-            out.append(Diagnostic(p.path, p.line, message, WARNING))
-    return out
-
-
-def _renumbered(p: Placed, e) -> list[Diagnostic]:
-    """A warning for each deletion number that now hides something else than learners learned under it."""
-    out = []
-    before = dict(e.cloze)
-    for number, text in p.result.cloze:
-        old = before.get(number)
-        if old is None or _same_fact(old, text):
-            continue
-        moved = [n for n, t in e.cloze if n != number and _same_fact(t, text)]
-        hint = f" (c{moved[0]} hid that before: were the deletions renumbered?)" if moved else ""
-        out.append(Diagnostic(p.path, p.line, (
-            f"card '{p.result.id}': c{number} now hides '{clip(text, 30)}' but learners learned '{clip(old, 30)}' under "
-            f"c{number}{hint}; their review history of c{number} would carry over to a different fact: keep each "
-            "number on its fact (numbers need not be in reading order), or give the card a new id"
-        ), WARNING))
-    return out
-
-
-def _same_fact(a: str, b: str) -> bool:
-    """Whether deletion text `b` is an edit of `a` rather than another fact (threshold: see tests/test_cloze.py)."""
-    a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
-    if a == b or (a and b and (a in b or b in a)):
-        return True
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
