@@ -20,12 +20,26 @@ the measurements quoted at each threshold.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
-from . import itemlang as lang
 from . import itemtext as tx
 from .errors import WARNING, Diagnostic
+from .itemrules import (  # noqa: F401  (the thresholds, for bench/item_thresholds.py)
+    ANSWER_COVERAGE,
+    LONGEST_MIN_CHARS,
+    LONGEST_RATIO,
+    NEAR_DUPLICATE,
+    STEM_REPEAT_MIN_WORDS,
+    Finding,
+    absolute_terms,
+    all_none,
+    answer_in_question,
+    article_cue,
+    duplicate_options,
+    longest_option,
+    negative_lead_in,
+    stem_repeated,
+)
 from .model import Card
 
 
@@ -39,20 +53,6 @@ class Rule:
     """One line: why the flaw matters."""
     example: str
     """A flawed item in one line."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One flaw in one card."""
-
-    rule: str
-    """The rule's name (`allow` for an allow directive that names no rule)."""
-    line: int
-    """1-based line of the offending option or word in the card's file."""
-    column: int
-    """1-based column of the offending option or word."""
-    message: str
-    """The whole author message: `card 'ID': what is wrong: how to fix it (silence …)`."""
 
 
 RULES: tuple[Rule, ...] = (
@@ -101,49 +101,6 @@ RULES: tuple[Rule, ...] = (
 )
 RULE_NAMES = tuple(r.name for r in RULES)
 
-# --- thresholds (measured on tests/fixtures/items; bench/item_thresholds.py) -------------
-
-LONGEST_RATIO = 1.5
-LONGEST_MIN_CHARS = 12
-# "Clearly the longest": at least 50% AND at least 12 characters longer than the longest
-# distractor (plain text). Sound set: the key is the longest in 21 of 82 items; the widest
-# margins are 19 vs 10 characters (+90%, +9: Bendroflumethiazide), 21 vs 13 (+62%, +8:
-# Benzathine penicillin) and 31 vs 21 (+48%, +10: Prothrombin complex concentrate). Real
-# names differ in length, so a ratio alone needs > 1.9 to pass them (and then misses 2 of
-# the 7 flawed items), and a margin alone of 10 flags the PCC item. Flawed set: 7/7 caught;
-# the narrowest are 33 vs 20 (+65%, +13) and 40 vs 23 (+74%, +17), like the shipped deck's
-# q1 (41 vs 24, +71%, +17). At (1.5, 12): 0/82 false alarms, 7/7 caught; (1.5, 15) misses
-# the 33-vs-20 item, (1.4, 10) flags the PCC item.
-
-NEAR_DUPLICATE = 0.92
-# Near-duplicates: difflib's ratio of the options' normalised words (lower case, British
-# spellings made American, raised/increased and low/reduced merged, stemmed, small words
-# dropped) is at least 0.92, unless a guard says they differ: different numbers or codes
-# (10 mg / 100 mg, Factor VII / VIII, Mg2+ / Ca2+), opposites (hypo-/hyper-, intra-/extra-,
-# low/high) or a negation (caseating / non-caseating). Same words in another order, case,
-# plural or spelling are duplicates whatever the ratio. Sound set (82 items): the most
-# similar unguarded pair is Dysphagia / Dysphasia at 0.889, then Hypokalemia / Hypocalcemia
-# 0.870; guarded pairs reach 0.952 (Factor VII / VIII). Flawed set: the near (not exact)
-# duplicates score 0.947 (thromboxane / thromboxane A2), 0.968 and 0.971 (typos). At 0.92:
-# 0/82 false alarms, 10/10 caught; 0.88 flags Dysphagia / Dysphasia, 0.95 misses one.
-
-ANSWER_COVERAGE = 0.75
-# A question states its answer when it holds at least 75% of the answer's content words
-# (stemmed; numbers and codes count), whole or up to its first comma or bracket. Sound
-# question/answer cards reach at most 0.5: 4 of the 21 in the sound set ("Which vitamin
-# deficiency causes scurvy?" - Vitamin C deficiency) and 6 of the shipped deck's 45 ("What
-# kind of K+ channel is ROMK?" - an inward-rectifier K+ channel). Every flawed card reaches
-# 1.0 (6/6). Anything above 0.5 separates the sets; 0.75 keeps room on both sides.
-
-STEM_REPEAT_MIN_WORDS = 1
-# How many distinct content words of the stem (stop words and words every item uses
-# removed) must reappear in the key and in no distractor. Flawed set: 5/5 caught at 1, 0/5
-# at 2: a clang is one telling word ("streptococcal", "lupus", "calf"). Sound set: 0/82 at
-# 1 after review; the first draft had 2 flagged items, and both were real clangs ("pulmonary"
-# only in "CT pulmonary angiography", "smokes" only in "Smoking cessation"), so they were
-# rewritten with a distractor that shares the word.
-
-
 # --- public entry points ------------------------------------------------------------
 
 
@@ -158,17 +115,17 @@ def check(card: Card) -> list[Finding]:
         options = [tx.option_text(o) for o in card.options]
         stem = tx.question_text(card)
         found: list[Finding] = []
-        found += _all_none(card, options)
-        found += _negative_lead_in(card, stem)
-        found += _article_cue(card, stem, options)
-        found += _duplicate_options(card, options)
+        found += all_none(card, options)
+        found += negative_lead_in(card, stem)
+        found += article_cue(card, stem, options)
+        found += duplicate_options(card, options)
         if len(correct) == 1:  # else the parser already reports the card; there is no key to compare
-            found += _longest_option(card, options, correct[0])
-            found += _stem_repeated(card, stem, options, correct[0])
-            found += _absolute_terms(card, options, correct[0])
+            found += longest_option(card, options, correct[0])
+            found += stem_repeated(card, stem, options, correct[0])
+            found += absolute_terms(card, options, correct[0])
         findings += [f for f in found if f.rule not in card.allow]
     elif card.answer is not None and card.answer.text and "answer-in-question" not in card.allow:
-        findings += _answer_in_question(card, tx.question_text(card), tx.section_text(card.answer))
+        findings += answer_in_question(card, tx.question_text(card), tx.section_text(card.answer))
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
 
 
@@ -176,21 +133,6 @@ def diagnostics(card: Card) -> list[Diagnostic]:
     """`check(card)` as warnings at the card's file, for the build's list of problems."""
     return [Diagnostic(card.path, f.line, f.message, WARNING, f.column) for f in check(card)]
 
-
-# --- rules -----------------------------------------------------------------------------
-
-
-def _silence(name: str) -> str:
-    return f" (silence on purpose with <!-- flashdeck: allow {name} -->)"
-
-
-def _finding(card: Card, rule: str, where: tuple[int, int], flaw: str, fix: str) -> Finding:
-    line, column = where
-    return Finding(rule, line, column, f"{card.label}: {flaw}: {fix}{_silence(rule)}")
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _unknown_allow(card: Card, name: str) -> Finding:
@@ -200,240 +142,3 @@ def _unknown_allow(card: Card, name: str) -> Finding:
     return Finding("allow", card.line, 1, message)
 
 
-def _letter(card: Card, index: int) -> str:
-    return card.options[index].letter
-
-
-def _longest_option(card: Card, options: list[tx.Text], key: int) -> list[Finding]:
-    lengths = [len(o.plain) for o in options]
-    others = [n for i, n in enumerate(lengths) if i != key]
-    if not others:
-        return []
-    longest = max(others)
-    if lengths[key] < longest * LONGEST_RATIO or lengths[key] - longest < LONGEST_MIN_CHARS:
-        return []
-    span = f"{min(others)}–{longest}" if min(others) != longest else f"{longest}"
-    letter = _letter(card, key)
-    return [_finding(
-        card, "longest-option", options[key].position(0),
-        f"the correct option {letter} is clearly the longest ({lengths[key]} characters, the others {span}), "
-        "so a test-wise learner can pick it for its length",
-        f"make the options alike in length and detail (shorten {letter}, or give the distractors the same detail)",
-    )]
-
-
-_ALL_NONE = re.compile(
-    r"\b(?:all|none|neither)\s+of\s+(?:the\s+)?(?:above|these|those|(?:the\s+)?(?:options|answers|choices|others)"
-    r"(?:\s+(?:above|listed|given))?|preceding)\b"
-    r"|\b(?:all|none)\s+(?:the\s+)?above\b"
-    r"|\bboth\s+of\s+(?:the\s+)?above\b",
-    re.IGNORECASE,
-)
-# An option made only of option letters: "A and B", "Both A and C", "B, C and D are correct".
-# Whole options only, and capital letters only, so "Vitamins D and E" or "A&E" stay options.
-_LETTERS_ONLY = re.compile(
-    r"(?:(?:[Bb]oth|[Oo]nly|[Oo]ptions?)\s+)?[A-H](?:\s*(?:,|and|or)\s*[A-H])+(?:\s+(?:are|is)\s+(?:correct|true|right))?\.?"
-)
-
-
-def _all_none(card: Card, options: list[tx.Text]) -> list[Finding]:
-    found = []
-    for i, text in enumerate(options):
-        m = _ALL_NONE.search(text.plain) or _LETTERS_ONLY.fullmatch(text.plain)
-        if m is None:
-            continue
-        found.append(_finding(
-            card, "all-none-of-the-above", text.position(m.start()),
-            f"option {_letter(card, i)} is '{_clip(m.group())}', which a learner finds by spotting two true options "
-            "(or one false one) instead of knowing the best answer",
-            "replace it with one specific, plausible distractor",
-        ))
-    return found
-
-
-_SENTENCE_END = re.compile(r"[.?!:](?=\s+[\"'(\[]?[A-Z0-9])\s+")
-
-
-def _lead_in(text: tx.Text) -> tuple[int, int]:
-    """(start, end) in the plain text of the lead-in: the last sentence that asks, else the last sentence."""
-    plain = text.plain
-    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(plain)]
-    bounds = list(zip(starts, starts[1:] + [len(plain)]))
-    asking = [b for b in bounds if "?" in plain[b[0] : b[1]]]
-    return (asking or bounds)[-1]
-
-
-# Subordinate clauses describe the patient ("a patient who does not respond"), not what is asked.
-_SUBORDINATE = re.compile(
-    r"\b(?:who|whom|whose|that|when|whenever|while|if|unless|because|since|although|though|despite|after|before|until|whereas)\b",
-    re.IGNORECASE,
-)
-_NEGATIVE_ANYWHERE = re.compile(r"\b(?:EXCEPT|NOT|LEAST|FALSE|INCORRECT|UNTRUE)\b|\bexcept\b(?=[\s:.?…_-]*$)")
-_NEGATIVE_MAIN = re.compile(
-    r"\b(?:except|not|cannot|can't|isn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|couldn't|didn't|wasn't|weren't"
-    r"|least(?=\s+(?:likely|appropriate|common|commonly|useful|helpful|suitable|accurate|consistent|probable|expected|important|effective|often))"
-    r"|(?<=\bis\s)(?:false|incorrect|untrue|wrong)|(?<=\bare\s)(?:false|incorrect|untrue|wrong))\b",
-    re.IGNORECASE,
-)
-
-
-def _negative_lead_in(card: Card, stem: tx.Text) -> list[Finding]:
-    start, end = _lead_in(stem)
-    lead = stem.plain[start:end]
-    m = _NEGATIVE_ANYWHERE.search(lead)
-    if m is None:
-        first = re.match(r"\s*\S+", lead)
-        cut = _SUBORDINATE.search(lead, first.end() if first else 0)
-        m = _NEGATIVE_MAIN.search(lead, 0, cut.start() if cut else len(lead))
-    if m is None:
-        return []
-    return [_finding(
-        card, "negative-lead-in", stem.position(start + m.start()),
-        f"the lead-in asks for a negative ('{m.group()}'), so the learner judges each option true or false "
-        "and can misread the question",
-        "ask for the single best answer instead, e.g. 'Which is the most likely cause?', "
-        "with options that are all of one kind (in a vignette, ask what is most likely or most appropriate)",
-    )]
-
-
-def _stem_repeated(card: Card, stem: tx.Text, options: list[tx.Text], key: int) -> list[Finding]:
-    stem_keys = {w.key for w in tx.content(tx.words(stem))}
-    key_words = tx.content(tx.words(options[key]))
-    elsewhere = {w.key for i, o in enumerate(options) if i != key for w in tx.words(o)}
-
-    def in_distractors(k: str) -> bool:
-        # A word of five letters or more also counts inside a longer one: insulin in Insulinoma.
-        return k in elsewhere or (len(k) >= 5 and any(k in other for other in elsewhere))
-
-    repeated = [w for w in key_words if w.key in stem_keys and not in_distractors(w.key)]
-    if len({w.key for w in repeated}) < STEM_REPEAT_MIN_WORDS:
-        return []
-    text = options[key]
-    # Name the repeated words as phrases: runs of neighbouring words in the key.
-    phrases: list[str] = []
-    by_start = {w.start: w for w in repeated}
-    all_words = list(tx.words(text))
-    run: list[tx.Word] = []
-    for w in all_words + [None]:
-        if w is not None and w.start in by_start:
-            run.append(w)
-            continue
-        if run:
-            phrases.append(text.plain[run[0].start : run[-1].start + len(run[-1].text)])
-            run = []
-    shown = ", ".join(f"'{p}'" for p in dict.fromkeys(phrases))
-    letter = _letter(card, key)
-    return [_finding(
-        card, "stem-repeated-in-key", text.position(repeated[0].start),
-        f"{shown} from the stem comes back in the correct option {letter} and in no other option, which points to it",
-        f"reword option {letter}, or let some distractors use the same words",
-    )]
-
-
-_ABSOLUTE = frozenset(
-    "always never only all none every everyone everything nothing nobody must invariably entirely completely exclusively absolutely".split()
-)
-
-
-def _absolute_terms(card: Card, options: list[tx.Text], key: int) -> list[Finding]:
-    def absolutes(text: tx.Text) -> list[re.Match]:
-        spared = [m.span() for m in _ALL_NONE.finditer(text.plain)]  # all-none-of-the-above's business
-        return [
-            m for m in tx.WORD.finditer(text.plain)
-            if m.group().lower() in _ABSOLUTE and not any(a <= m.start() < b for a, b in spared)
-        ]
-
-    if absolutes(options[key]):
-        return []  # the key is as absolute as the distractors: no cue
-    found = []
-    for i, text in enumerate(options):
-        if i == key:
-            continue
-        hits = absolutes(text)
-        if hits:
-            found.append(_finding(
-                card, "absolute-terms", text.position(hits[0].start()),
-                f"option {_letter(card, i)} says '{hits[0].group()}', an absolute term the correct option lacks, "
-                "so a test-wise learner rules it out",
-                "qualify the distractor as the correct option is qualified, or drop the absolute term",
-            ))
-    return found
-
-
-def _duplicate_options(card: Card, options: list[tx.Text]) -> list[Finding]:
-    found = []
-    words = [lang.option_words(o) for o in options]
-    squashed = [lang.squashed(o) for o in options]
-    joined = [" ".join(w.key for w in ws) for ws in words]
-    bags = [sorted(w.key for w in ws) for ws in words]  # the same words in another order are the same option
-    reported: set[int] = set()
-    for j in range(len(options)):
-        for i in range(j):
-            if i in reported or not options[j].plain:
-                continue
-            same = squashed[i] == squashed[j] or (bool(words[i]) and bags[i] == bags[j])
-            if same:
-                how = "says the same as"
-            else:
-                size = len(joined[i]) + len(joined[j])
-                # 2 * shorter / both is an upper bound of the ratio (difflib's real_quick_ratio), and free.
-                if not size or 2 * min(len(joined[i]), len(joined[j])) < NEAR_DUPLICATE * size:
-                    continue
-                matcher = difflib.SequenceMatcher(None, joined[i], joined[j], autojunk=False)
-                if matcher.quick_ratio() < NEAR_DUPLICATE:
-                    continue
-                if matcher.ratio() < NEAR_DUPLICATE or lang.differ(words[i], words[j]):
-                    continue
-                how = "is nearly the same as"
-            reported.add(j)
-            found.append(_finding(
-                card, "duplicate-options", options[j].position(0),
-                f"option {_letter(card, j)} ('{_clip(options[j].plain)}') {how} option {_letter(card, i)} "
-                f"('{_clip(options[i].plain)}'), so the two stand or fall together and the choice shrinks",
-                "make every option say something different (merge the two and add a distinct distractor)",
-            ))
-            break
-    return found
-
-
-def _answer_in_question(card: Card, question: tx.Text, answer: tx.Text) -> list[Finding]:
-    question = tx.without_code(question)
-    share, shared = lang.answer_coverage(question, answer)
-    if share < ANSWER_COVERAGE:
-        return []
-    # Point at the longest run of question words that the answer repeats.
-    best: list[tx.Word] = []
-    run: list[tx.Word] = []
-    for w in tx.answer_content(tx.words(question)) + [None]:
-        if w is not None and w.key in shared:
-            run.append(w)
-            continue
-        if len(run) > len(best):
-            best = run
-        run = []
-    phrase = question.plain[best[0].start : best[-1].start + len(best[-1].text)]
-    return [_finding(
-        card, "answer-in-question", question.position(best[0].start),
-        f"the question already states the answer ('{_clip(phrase)}'), so the card is answered by rereading it",
-        "remove the answer from the question, or ask about something the question does not say",
-    )]
-
-
-_FINAL_ARTICLE = re.compile(r"\b(a|an|A|An|AN)[\s:.…_-]*$")
-
-
-def _article_cue(card: Card, stem: tx.Text, options: list[tx.Text]) -> list[Finding]:
-    m = _FINAL_ARTICLE.search(stem.plain)
-    if m is None or not options:
-        return []
-    article = m.group(1).lower()
-    misfits = [_letter(card, i) for i, o in enumerate(options) if lang.article(o.plain) not in (None, article)]
-    if not misfits:
-        return []
-    other = "an" if article == "a" else "a"
-    which = f"option {misfits[0]}" if len(misfits) == 1 else "options " + ", ".join(misfits[:-1]) + " and " + misfits[-1]
-    return [_finding(
-        card, "article-cue", stem.position(m.start(1)),
-        f"the stem ends in '{m.group(1)}', but {which} would need '{other}', so grammar rules {'it' if len(misfits) == 1 else 'them'} out",
-        "end the stem so that every option follows it, e.g. '…is most likely caused by which of the following?'",
-    )]
