@@ -48,8 +48,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
 CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
 """
-_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii")
-"""Modules whose version changes a card's result: its HTML, or (yaml, anyascii) its deck, tags and messages."""
+_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii", "Stemmer")
+"""Modules whose version changes a card's result: its HTML, or (yaml, anyascii, Stemmer) its deck, tags and messages."""
 
 
 def cache_root() -> Path:
@@ -225,7 +225,8 @@ class Store:
             pass
 
     def _mac(self, kind: bytes, key: str, data: bytes) -> bytes:
-        return hmac.new(self._key or b"scratch", kind + b"\0" + key.encode() + b"\0" + data, hashlib.sha256).digest()
+        # hmac.digest: the one-shot C path, a third of hmac.new's cost on 10,000 entries.
+        return hmac.digest(self._key or b"scratch", kind + b"\0" + key.encode() + b"\0" + data, "sha256")
 
     # -- closing -------------------------------------------------------------
 
@@ -314,10 +315,13 @@ def _dump_result(r: CardResult) -> bytes:
     return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column, r.bad_id))
 
 
+_NOWHERE = Path()
+
+
 def _load_result(data: bytes) -> CardResult | None:
     try:
         cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column, bad_id = marshal.loads(data)
-        diags = tuple(Diagnostic(Path(), line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems)
+        diags = tuple(Diagnostic(_NOWHERE, line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems) if problems else ()
         return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column, bad_id)
     except (ValueError, EOFError, TypeError):
         return None
@@ -339,7 +343,7 @@ def context() -> bytes:
 def _version(module: str) -> str:
     from importlib import metadata
 
-    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML"}.get(module, module)
+    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module)
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
