@@ -8,6 +8,7 @@ lock (when the card was added), so nothing depends on the order of the sources.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Hashable, Iterable
@@ -24,6 +25,7 @@ _BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
+@functools.lru_cache(maxsize=2**17)  # (a --watch session asks again for every card at every build)
 def guid(card_id: str) -> str:
     """The note GUID: `genanki.guid_for("flashdeck", card_id)`, from the id alone.
 

@@ -29,7 +29,7 @@ _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _FENCE_CLOSE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _NO_SPACE_H2_RE = re.compile(r"^ {0,3}##[^#\s]")
 # Lines that may open or close code, a comment or a card: nothing else can change where cards start.
-_CANDIDATE_RE = re.compile(rb"\n {0,3}[#`~]")
+_CANDIDATE_RE = re.compile(rb"\n {0,3}(?:##?(?!#)|`{3}|~{3})")  # (### sections cannot start a card)
 _COMMENT_MARK_RE = re.compile(rb"<!--|-->")
 
 
@@ -94,9 +94,10 @@ def split(data: bytes) -> Split:
 
     closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
     for k, line in enumerate(lines_of):
-        m = _FENCE_CLOSE_RE.match(line)
-        if m:
-            closers[m.group(1)[0]].append((k, len(m.group(1))))
+        if line.lstrip(" ")[:1] in ("`", "~"):
+            m = _FENCE_CLOSE_RE.match(line)
+            if m:
+                closers[m.group(1)[0]].append((k, len(m.group(1))))
     longest = {c: _suffix_max(found) for c, found in closers.items()}
     pointer = {"`": 0, "~": 0}
 
@@ -107,7 +108,7 @@ def split(data: bytes) -> Split:
     k = 0
     while k < len(lines_of):
         line, index = lines_of[k], numbers[k]
-        if comment_at is None:
+        if comment_at is None and line.lstrip(" ")[:1] in ("`", "~"):
             m = _FENCE_RE.match(line)
             if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
                 close = _closer(m.group(1), k, closers, longest, pointer)
