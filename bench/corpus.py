@@ -149,8 +149,11 @@ def edit_one_card(cards: Path) -> Path:
 def ankdown(cards: Path, out: Path) -> Path:
     """The same cards in ankdown's format (front, `%`, back; cards between `---` lines), one file per card file."""
     import re
+    import shutil
 
     out.mkdir(parents=True, exist_ok=True)
+    for img in cards.rglob("img"):  # the figures, where the cards point at them
+        shutil.copytree(img, out / "img", dirs_exist_ok=True)
     heading = re.compile(r"^## .*$", re.M)
     for k, path in enumerate(sorted(cards.rglob("*.md"))):
         text = path.read_text(encoding="utf-8").split("\n---\n", 1)[-1]

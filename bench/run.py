@@ -69,7 +69,7 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
         "peak_tree_mb": round(sampler.peak / 2**20, 1),
         "peak_process_mb": round(usage.ru_maxrss / 1024, 1),
-        "stdout": stdout[-2000:],
+        "stdout": stdout,
     }
 
 
