@@ -251,6 +251,39 @@ def test_a_lock_time_that_cannot_be_true_is_an_error_at_its_line(built, capsys, 
         assert (status, err) == (1, [f"cards/flashdeck.lock:{k + 1}: error: {message}", "1 error, 0 warnings"])
 
 
+def test_a_lock_the_cache_has_seen_meets_the_clock_again(cards, capsys, monkeypatch):
+    # The build cache remembers what a lock file's bytes held, so the next build need not read
+    # 10,000 lines again. A clock that ran days fast wrote this lock; once the clock is set right,
+    # the remembered lock must fail the future check exactly as the file itself does.
+    import time
+
+    real = time.time()
+    write(cards / "a.md", CARD.format(title="A", id="a", question="Q?"))
+    with monkeypatch.context() as fast:
+        fast.setattr(time, "time", lambda: real + 3 * 86_400)
+        fast.setenv("SOURCE_DATE_EPOCH", str(int(real) + 2 * 86_400))
+        assert run(capsys, "build", "cards", "--out", "dist")[0] == 0
+    status, _, err = run(capsys, "check", "cards")
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(real) + 2 * 86_400))
+    assert (status, err) == (1, [
+        f"cards/flashdeck.lock:2: error: lock file: 'notetype changed' is {stamp}, in the future: a card stamped so would overwrite "
+        "learners' copies at every import; fix the clock or SOURCE_DATE_EPOCH that wrote it, then set the time to when "
+        "the card really changed",
+        "1 error, 0 warnings",
+    ])
+
+
+def test_a_lock_rewritten_by_hand_is_written_back_as_flashdeck_writes_it(built, capsys):
+    canonical = built.read_bytes()
+    lines = lock_lines(built)
+    squeezed = [json.dumps(json.loads(line), separators=(",", ":"), sort_keys=True) for line in lines[2:]]
+    built.write_text("\n".join(lines[:2] + squeezed) + "\n", encoding="utf-8")
+    assert built.read_bytes() != canonical
+    for _ in range(2):  # (the second build reads the lock the first wrote, from the cache)
+        assert run(capsys, "build", "cards", "--out", "dist")[0] == 0
+        assert built.read_bytes() == canonical
+
+
 def test_a_lock_with_merge_conflict_markers_fails_check_as_a_conflict(built, capsys):
     lines = lock_lines(built)
     lines[2:3] = ["<<<<<<< HEAD", lines[2], "=======", lines[2].replace(f"{T0}", f"{T0 + 5}"), ">>>>>>> theirs"]

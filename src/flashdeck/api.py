@@ -107,6 +107,7 @@ def build(
         text = p.new.dumps().encode("utf-8")
         if _read_or_none(lock_path) != text:
             jobs.append((lock_path, lambda f: f.write(text)))
+            p.store.keep_lock_record(text, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
@@ -160,7 +161,7 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     for c in cards:
         problems += [d.placed(c.path, c.line - 1) for d in c.result.problems]
     lock_path = cards_dir / LOCK_NAME
-    old = _old_lock(lock_path, bundles, out_dir, problems)
+    old = _old_lock(lock_path, bundles, out_dir, problems, store)
     problems += validate.across(cards, cards_dir, set(old.entries))
     problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
     cards, names, images = _images(cards, files, cards_dir, store, s, problems)
@@ -238,10 +239,10 @@ def _images(cards: list[Placed], files: list[cardwork.SourceFile], cards_dir: Pa
     return [finished.get(c.key, c) for c in cards], names, images
 
 
-def _old_lock(lock_path: Path, bundles: list[discover.Bundle], out_dir: Path | None, problems: list[Diagnostic]) -> Lock:
+def _old_lock(lock_path: Path, bundles: list[discover.Bundle], out_dir: Path | None, problems: list[Diagnostic], store: Store) -> Lock:
     """The lock as the last build left it; a missing one is an error where git has it, a warning where packages exist."""
     try:
-        old = lockfile.read(lock_path)
+        old = lockfile.read(lock_path, cache=store)
     except FlashdeckError as err:
         problems += err.diagnostics
         return Lock()

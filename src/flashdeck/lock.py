@@ -190,7 +190,7 @@ def update(
         cloze_removed=tuple(sorted(removed)),
         notetypes_changed=tuple(changed_types),
     )
-    return Lock(types, entries), change
+    return Lock(types, entries, lock.lines), change  # (lines: see Lock.dumps)
 
 
 def _revival(old: Entry, hashes: str, released: Lock | None) -> int | None:

