@@ -35,13 +35,17 @@ class SourceFile:
     chunks: tuple[Chunk, ...]
 
 
-def key(ctx: FileContext, text: bytes, fields: str = "") -> str:
-    """The cache key of a card with these bytes in this file; `fields` names the note types' fields."""
-    h = hashlib.sha256(context())
+def keys(ctx: FileContext, chunks: tuple[Chunk, ...], fields: str = "") -> list[str]:
+    """The cache keys of these cards of one file; `fields` names the note types' fields."""
+    shared = hashlib.sha256(context())  # (what the file's cards share is hashed once, then copied)
     for part in (fields, ctx.rel, ctx.deck, "\x1f".join(ctx.tags), "1" if ctx.shuffle else "0"):
-        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    h.update(text)
-    return h.hexdigest()
+        shared.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    out = []
+    for c in chunks:
+        h = shared.copy()
+        h.update(c.text)
+        out.append(h.hexdigest())
+    return out
 
 
 def run(
@@ -57,8 +61,8 @@ def run(
     worker processes, both made only if needed.
     """
     fields = repr([nt.fields for nt in notetype.all_types()])
-    keys = [[key(f.ctx, c.text, fields) for c in f.chunks] for f in files]
-    known = store.results(k for ks in keys for k in ks)
+    per_file = [keys(f.ctx, f.chunks, fields) for f in files]
+    known = store.results(k for ks in per_file for k in ks)
     total = sum(len(f.chunks) for f in files)
     done = len(known)
     if progress is not None:
@@ -68,7 +72,7 @@ def run(
     todo: list[tuple[FileContext, list[tuple[str, str]]]] = []  # batches: (file, [(key, text)])
     queued: set[str] = set()  # a card twice in a file is rendered once
     size = 0
-    for f, ks in zip(files, keys):
+    for f, ks in zip(files, per_file):
         batch: list[tuple[str, str]] = []
         batch_bytes = 0
         for c, k in zip(f.chunks, ks):
@@ -106,7 +110,7 @@ def run(
                 progress(done, total)
 
     placed: list[Placed] = []
-    for f, ks in zip(files, keys):
+    for f, ks in zip(files, per_file):
         for c, k in zip(f.chunks, ks):
             result = known.get(k)
             if result is None:
