@@ -40,12 +40,12 @@ FORMULAS = (
 )
 
 
-def words(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
+def words(rng: random.Random, n: int, pool: tuple[str, ...] | list[str] = WORDS) -> str:
+    return " ".join(rng.choice(pool) for _ in range(n))
 
 
-def sentence(rng: random.Random, n: int) -> str:
-    s = words(rng, n)
+def sentence(rng: random.Random, n: int, pool: tuple[str, ...] | list[str] = WORDS) -> str:
+    s = words(rng, n, pool)
     return s[0].upper() + s[1:] + "."
 
 
@@ -68,12 +68,18 @@ def card(rng: random.Random, k: int) -> str:
     if k % 50 == 7:
         question += f"\n\n![figure {k}](img/figure-{(k // 50) % IMAGES}.png)"
     lines = [f"## {title} {{#c{k:06d}}}", question, ""]
+    # Answers and options in words the question does not use, options of one length: a sound
+    # item, as real decks hold, so the item-writing checks run on every card but warn on none.
+    rest = [w for w in WORDS if w not in question.lower()]
     if k % 2:
         correct = rng.randrange(4)
-        for i in range(4):
-            lines.append(f"- [{'x' if i == correct else ' '}] {sentence(rng, rng.randint(2, 5))[:-1]}")
+        options = [sentence(rng, 3, rest)[:-1] for _ in range(4)]
+        while len(options[correct]) >= 1.5 * max(len(o) for i, o in enumerate(options) if i != correct):
+            options[correct] = sentence(rng, 3, rest)[:-1]  # (not the one clearly longest)
+        for i, option in enumerate(options):
+            lines.append(f"- [{'x' if i == correct else ' '}] {option}")
     else:
-        lines += ["### Answer", sentence(rng, rng.randint(3, 12))]
+        lines += ["### Answer", sentence(rng, rng.randint(3, 12), rest)]
     lines += ["", "### Explanation", explanation(rng, k), ""]
     if k % 5 == 0:
         lines += ["### References", f"- <https://pubmed.ncbi.nlm.nih.gov/{20_000_000 + k}/>", ""]

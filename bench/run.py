@@ -49,7 +49,12 @@ DEFAULT = [("folder", 1_000), ("folder", 10_000), ("files", 10_000), ("file", 10
 
 
 def run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run `cmd`; its wall time, CPU time (itself and its workers), peak memory and what it printed."""
+    """Run `cmd`; its wall time, CPU time (itself and its workers), peak memory and what it printed.
+
+    Python may keep its compiled modules (a PYTHONDONTWRITEBYTECODE in the caller's environment is
+    dropped): an installed flashdeck, like the floor's libraries, does not compile itself at every run.
+    """
+    env = {k: v for k, v in (os.environ if env is None else env).items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # (a pipe left unread can block a chatty build)
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
