@@ -30,7 +30,6 @@ _FENCE_CLOSE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _NO_SPACE_H2_RE = re.compile(r"^ {0,3}##[^#\s]")
 # Lines that may open or close code, a comment or a card: nothing else can change where cards start.
 _CANDIDATE_RE = re.compile(rb"\n {0,3}(?:##?(?!#)|`{3}|~{3})")  # (### sections cannot start a card)
-_COMMENT_MARK_RE = re.compile(rb"<!--|-->")
 
 
 def load(path: Path) -> bytes:
@@ -74,10 +73,7 @@ def split(data: bytes) -> Split:
     """Cut `data` (as `load` returns it) into cards."""
     front, body_start, body_at = _front(data)
     text = b"\n" + data  # so that every line, the first too, starts after a "\n"
-    marks = sorted(
-        {text.rfind(b"\n", 0, m.start()) for m in _COMMENT_MARK_RE.finditer(text, body_at)}
-        | {m.start() for m in _CANDIDATE_RE.finditer(text, body_at)}
-    )
+    marks = sorted(_comment_lines(text, body_at) | {m.start() for m in _CANDIDATE_RE.finditer(text, body_at)})
     starts: list[int] = []  # line starts (in `text`) of candidate lines
     lines_of: list[str] = []
     numbers: list[int] = []
@@ -165,6 +161,18 @@ def _front(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
     if m is None:
         return (0, -1), index + 1, len(data) + 1
     return (0, -1), data.count(b"\n", 0, m.start()), m.start()
+
+
+def _comment_lines(text: bytes, start: int) -> set[int]:
+    """Where the lines holding a `<!--` or `-->` start (the "\n" before them)."""
+    # bytes.find, not a regex: an alternation tried at each of a big file's 7 MB took 0.1 s.
+    out = set()
+    for mark in (b"<!--", b"-->"):
+        at = text.find(mark, start)
+        while at >= 0:
+            out.add(text.rfind(b"\n", 0, at))
+            at = text.find(mark, at + 1)
+    return out
 
 
 def _suffix_max(found: list[tuple[int, int]]) -> list[int]:
