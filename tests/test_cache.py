@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import api, store
+from flashdeck import api, cachekey, store
 from flashdeck.cli import main
 from flashdeck.session import Session
 
@@ -57,7 +57,7 @@ def fields(apkg: Path) -> dict[str, list[str]]:
 
 
 def cache_files() -> list[Path]:
-    return sorted(store.cache_root().glob("*.sqlite"))
+    return sorted(cachekey.cache_root().glob("*.sqlite"))
 
 
 def rows(table: str = "card") -> list[tuple]:
@@ -189,7 +189,7 @@ def test_tampered_entries_change_nothing_that_ships(cards, tmp_path, monkeypatch
 def test_entries_made_under_another_key_are_never_used(cards, tmp_path):
     """A cache folder copied from another machine (or planted) holds entries this machine cannot authenticate."""
     api.build(cards, tmp_path / "dist")
-    (store.cache_root() / "key").write_bytes(os.urandom(32))
+    (cachekey.cache_root() / "key").write_bytes(os.urandom(32))
     report = api.build(cards, tmp_path / "again")
     assert report.cached == 0
     assert packages(tmp_path / "again") == packages(tmp_path / "dist")
@@ -269,11 +269,11 @@ def test_a_second_build_in_one_session_reads_nothing_from_disk(cards, tmp_path, 
 
 def test_another_flashdeck_version_gets_other_keys(cards, tmp_path, monkeypatch):
     api.build(cards, tmp_path / "dist")
-    monkeypatch.setattr(store, "__version__", "99.0")
-    store.context.cache_clear()
+    monkeypatch.setattr(cachekey, "__version__", "99.0")
+    cachekey.context.cache_clear()
     try:
         report = api.build(cards, tmp_path / "dist")
     finally:
         monkeypatch.undo()
-        store.context.cache_clear()
+        cachekey.context.cache_clear()
     assert report.cached == 0

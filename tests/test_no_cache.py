@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from apkgutil import read_apkg
-from flashdeck import store
+from flashdeck import cachekey, store
 from flashdeck.cli import main
 
 CARD = "## Normal magnesium {#mg-normal}\nWhat is the normal serum Mg?\n\n### Answer\n0.7 to 1.0 mmol/L\n\n### Explanation\nLab range.\n"
@@ -23,9 +23,9 @@ TRUE, PLANTED = "Lab range.", "Lab RANGE."
 
 def plant(cards: Path) -> int:
     """Rewrite the source's text in every cached card's fields, signed as this machine would; return how many held it."""
-    (db_path,) = store.cache_root().glob("*.sqlite")
+    (db_path,) = cachekey.cache_root().glob("*.sqlite")
     signer = store.Store(cards, persist=False)  # reaching inside on purpose: only the machine's own MAC is trusted
-    signer._key = store._machine_key(store.cache_root(), create=False)
+    signer._key = cachekey.machine_key(cachekey.cache_root(), create=False)
     planted = 0
     with sqlite3.connect(db_path) as db:
         for key, data in db.execute("SELECT key, fields FROM card").fetchall():

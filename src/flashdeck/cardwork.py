@@ -2,7 +2,7 @@
 
 The unit of work is the card, not the file. A card's key covers its bytes and
 everything else its result depends on (its file's place, deck, tags and
-shuffle setting, and flashdeck's `store.context`), never its line: a card
+shuffle setting, and flashdeck's `cachekey.context`), never its line: a card
 that moves within its file, or whose neighbours change, is not rendered
 again. Known cards come from the session (a `--watch` build) or the cache;
 the rest are rendered here or, when there is enough of them, spread over
@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import executor, lock, notetype, parse, validate
+from .cachekey import context
 from .errors import ERROR, Diagnostic
 from .model import CardResult, Chunk, FileContext, Placed
 from .render import Renderer
-from .store import Store, context
+from .store import Store
 
 BATCH_BYTES = 64 * 1024
 """Markdown per batch sent to a worker: big enough to pay for the trip, small enough to share out."""

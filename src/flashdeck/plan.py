@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import media, notetype, package
+from .cachekey import context
 from .discover import Bundle
 from .errors import FlashdeckError
 from .identity import checksum, deck_id, guid, timed_ids
 from .lock import source_date_epoch
 from .lockfile import Lock
 from .model import Note, Placed
-from .store import Store, context
+from .store import Store
 
 
 @dataclass(slots=True)

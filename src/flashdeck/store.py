@@ -12,9 +12,10 @@ HMAC under a key that is made on this machine and never leaves it (`key`
 beside the files, readable by its owner only): an entry planted or edited by
 anyone else fails the check and is ignored, so what ships depends only on
 the sources and the lock. Entries hold plain values (marshal), never code,
-SQL or a note type. A key (`context`) covers everything an entry depends on
-besides its card's text: the flashdeck version and source, the Python
-version, and the renderer libraries' versions.
+SQL or a note type. A key (`cachekey.context`) covers everything an entry
+depends on besides its card's text: the flashdeck version and source, the
+Python version, and the renderer libraries' versions. Where the cache lives
+and what authenticates it: cachekey.py.
 
 Every failure to read or write the cache is a miss, never an error: the
 cache is safe to delete at any time, and a build without it (`--no-cache`)
@@ -23,25 +24,21 @@ gives the same bytes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import marshal
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from . import cachekey
+from .cachekey import cache_root, context
 from .errors import Diagnostic
 from .model import CardResult
-from .version import __version__
 
-FORMAT = b"flashdeck-store-3"
-"""Bump when the shape of an entry changes."""
-ENV = "FLASHDECK_CACHE_DIR"
 BATCH = 500
 """Rows written or read per statement."""
 SCAN_FROM = 2000
@@ -50,20 +47,6 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
 CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
 """
-_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii", "Stemmer")
-"""Modules whose version changes a card's result: its HTML, or (yaml, anyascii, Stemmer) its deck, tags and messages."""
-
-
-def cache_root() -> Path:
-    """The folder holding every cards folder's cache file and the machine's key."""
-    override = os.environ.get(ENV, "").strip()
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("flashdeck", appauthor=False))
-
-
 class Store:
     """The results and fields of one build, backed by the cache of its cards folder when there is one.
 
@@ -95,7 +78,7 @@ class Store:
             root = cache_root()
             name = hashlib.sha256(str(cards_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
             path = root / f"{name}.sqlite"
-            self._key = _machine_key(root, create=writable)
+            self._key = cachekey.machine_key(root, create=writable)
             if not self._key or (not writable and not path.exists()):
                 return
             if writable:
@@ -295,36 +278,6 @@ def _batches(keys: list[str]) -> Iterator[list[str]]:
         yield keys[i : i + BATCH]
 
 
-def _machine_key(root: Path, create: bool) -> bytes:
-    """This machine's secret for the cache's HMACs, made on first use (owner-only)."""
-    path = root / "key"
-    try:
-        return _read_key(path)
-    except FileNotFoundError:
-        if not create:
-            return b""
-    except OSError:
-        return b""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(32))
-    except FileExistsError:
-        pass  # another build made it first
-    except OSError:
-        return b""
-    try:
-        return _read_key(path)
-    except OSError:
-        return b""
-
-
-def _read_key(path: Path) -> bytes:
-    data = path.read_bytes()
-    return data if len(data) == 32 else b""
-
-
 def _dump_result(r: CardResult) -> bytes:
     problems = tuple((d.line, d.message, d.severity, d.column, d.refs) for d in r.problems)
     return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column, r.bad_id))
@@ -346,24 +299,3 @@ def _load_result(data: bytes) -> CardResult | None:
         return None
 
 
-@functools.cache  # once per process: flashdeck's source does not change under a running build
-def context() -> bytes:
-    """What every cache key shares: the entry format, flashdeck's version and source, and the libraries'."""
-    h = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + f"{sys.version_info[:2]}".encode())
-    for lib in _LIBRARIES:
-        h.update(f"{lib}={_version(lib)}".encode() + b"\0")
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".html", ".css", ".js") and "__pycache__" not in path.parts:
-            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.digest()
-
-
-def _version(module: str) -> str:
-    from importlib import metadata
-
-    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module)
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"

@@ -1,0 +1,87 @@
+"""What the build cache is keyed and authenticated by: where it lives, this machine's secret, and the context every key shares.
+
+store.py keeps the entries; this module says which entries may be trusted.
+The cache folder is the user's cache folder (or FLASHDECK_CACHE_DIR), never
+the cards folder. The secret (`key` there, owner-only) is made on this machine
+and never leaves it, so an entry planted by anyone else fails its HMAC. The
+context covers everything an entry depends on besides its card's text.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from .version import __version__
+
+FORMAT = b"flashdeck-store-3"
+"""Bump when the shape of an entry changes."""
+ENV = "FLASHDECK_CACHE_DIR"
+_LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii", "Stemmer")
+"""Modules whose version changes a card's result: its HTML, or (yaml, anyascii, Stemmer) its deck, tags and messages."""
+
+
+def cache_root() -> Path:
+    """The folder holding every cards folder's cache file and the machine's key."""
+    override = os.environ.get(ENV, "").strip()
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("flashdeck", appauthor=False))
+
+
+def machine_key(root: Path, create: bool) -> bytes:
+    """This machine's secret for the cache's HMACs, made on first use (owner-only)."""
+    path = root / "key"
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        if not create:
+            return b""
+    except OSError:
+        return b""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+    except FileExistsError:
+        pass  # another build made it first
+    except OSError:
+        return b""
+    try:
+        return _read_key(path)
+    except OSError:
+        return b""
+
+
+def _read_key(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data if len(data) == 32 else b""
+
+
+@functools.cache  # once per process: flashdeck's source does not change under a running build
+def context() -> bytes:
+    """What every cache key shares: the entry format, flashdeck's version and source, and the libraries'."""
+    h = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + f"{sys.version_info[:2]}".encode())
+    for lib in _LIBRARIES:
+        h.update(f"{lib}={_version(lib)}".encode() + b"\0")
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".html", ".css", ".js") and "__pycache__" not in path.parts:
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def _version(module: str) -> str:
+    from importlib import metadata
+
+    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module)
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
