@@ -73,6 +73,32 @@ def test_watch_rebuilds_on_save_prints_what_changed_and_survives_errors(tmp_path
     assert seen["after_error"] == seen["good"]
 
 
+def test_watch_waits_for_a_file_caught_empty_mid_save(tmp_path, capsys, monkeypatch):
+    # Editors that save by truncating and rewriting leave the file empty for a moment; a build
+    # that read it then would retire every card in it and ship the notices.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = tmp_path / "cards"
+    alpha = write(cards / "alpha.md", GOOD.format(title="A", id="a-1", explanation="Because."))
+    out = tmp_path / "dist"
+
+    def saves(*paths, **kwargs):
+        alpha.write_bytes(b"")  # the editor has truncated the file ...
+        rest = GOOD.format(title="A", id="a-1", explanation="Because it is.")
+        later = threading.Timer(0.3, lambda: alpha.write_text(rest, encoding="utf-8"))  # ... and writes it 0.3 s later
+        later.start()
+        yield {(watchfiles.Change.modified, str(alpha))}
+        later.join()
+
+    monkeypatch.setattr(watchfiles, "watch", saves)
+    monkeypatch.setattr(live, "SETTLE_STEP", 0.05)
+    assert main(["build", str(cards), "--out", str(out), "--watch"]) == 0
+    stdout, stderr = capsys.readouterr()
+    assert stdout.splitlines()[-2].endswith(" s: 0 new, 1 changed, 0 unchanged, 0 retired")
+    assert stderr == ""
+    assert "retired" not in (cards / LOCK_NAME).read_text(encoding="utf-8")
+    assert read_apkg(out / "alpha.apkg").notes["a-1"].fields["Explanation"] == "Because it is."
+
+
 def test_watch_ignores_the_lock_file_the_cache_and_editor_temp_files(tmp_path):
     cards = tmp_path / "cards"
     accept = live.watched(cards, LOCK_NAME)
