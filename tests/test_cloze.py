@@ -148,6 +148,7 @@ BAD = {
     "cloze_with_options": "2:5: error: card 'cz-options' has cloze deletions and an option list: a card is either multiple choice or cloze; remove one",
     "cloze_with_answer": "4:1: error: card 'cz-answer' has cloze deletions and an '### Answer' section: a cloze card's answer is its deletions; remove the section",
     "cloze_numbers_with_a_gap": "2:5: warning: card 'cz-gap': cloze numbers skip c2: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)",
+    "nested_deletion": "2:16: error: card 'cz-nested': cloze deletion '{{c1::loop {{c2::diuretic}}}}' holds another deletion, which flashdeck does not support: write the deletions side by side",
     "cloze_with_one_colon": "2:5: warning: card 'cz-almost': '{{c1:TAL}}' looks like a cloze deletion but is not one: write '{{c1::text}}' (two colons)",
 }
 

@@ -27,6 +27,7 @@ EMPTY = "empty"
 ZERO = "zero"
 IN_CODE = "in-code"
 LOOKALIKE = "lookalike"
+NESTED = "nested"
 
 # Private-use characters: never in authors' text (Markdown leaves them alone).
 _P_OPEN, _P_NUM_END, _P_HINT, _P_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
@@ -64,6 +65,11 @@ def find(text: str, first_line: int, code_lines: frozenset[int] = frozenset()) -
             continue
         body = text[m.end() : hint_at if hint_at >= 0 else end]
         hint = text[hint_at + 2 : end] if hint_at >= 0 else None
+        inner = _OPEN_RE.search(text, m.end(), end)
+        if inner is not None:  # (its braces would be split for Anki and its number get no card)
+            problems.append((*_where(line_starts, inner.start(), first_line), NESTED, shown))
+            pos = end + 2
+            continue
         if number == 0:
             problems.append((line, col, ZERO, shown))
         elif not body.strip():

@@ -127,6 +127,7 @@ _CLOZE_MESSAGES = {
     cloze.ZERO: "cloze deletion '{text}' is numbered 0: numbers start at c1",
     cloze.IN_CODE: "cloze deletion '{text}' is inside code, where Anki would hide it too and break the code: move the deletion out of the code",
     cloze.LOOKALIKE: "'{text}' looks like a cloze deletion but is not one: write '{{{{c1::text}}}}' (two colons)",
+    cloze.NESTED: "cloze deletion '{text}' holds another deletion, which flashdeck does not support: write the deletions side by side",
 }
 
 
