@@ -99,6 +99,31 @@ def test_watch_waits_for_a_file_caught_empty_mid_save(tmp_path, capsys, monkeypa
     assert read_apkg(out / "alpha.apkg").notes["a-1"].fields["Explanation"] == "Because it is."
 
 
+def test_watch_keeps_watching_when_the_output_cannot_be_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cards = tmp_path / "cards"
+    alpha = write(cards / "alpha.md", GOOD.format(title="A", id="a-1", explanation="Because."))
+    out = tmp_path / "dist"
+
+    def saves(*paths, **kwargs):
+        out.rename(tmp_path / "moved")
+        out.write_text("a file where the output folder was", encoding="utf-8")
+        alpha.write_text(GOOD.format(title="A", id="a-1", explanation="Since."), encoding="utf-8")
+        yield {(watchfiles.Change.modified, str(alpha))}
+        out.unlink()
+        (tmp_path / "moved").rename(out)
+        yield {(watchfiles.Change.modified, str(alpha))}
+
+    monkeypatch.setattr(watchfiles, "watch", saves)
+    monkeypatch.setattr(live, "SETTLE_STEP", 0.01)
+    assert main(["build", str(cards), "--out", str(out), "--watch"]) == 0
+    stdout, stderr = capsys.readouterr()
+    assert "alpha.md: not built, the last good packages stay; still watching" in stdout.splitlines()
+    assert stdout.splitlines()[-2].startswith("alpha.md: rebuilt in ")
+    assert "error: cannot write (" in stderr and "Traceback" not in stderr
+    assert read_apkg(out / "alpha.apkg").notes["a-1"].fields["Explanation"] == "Since."
+
+
 def test_watch_ignores_the_lock_file_the_cache_and_editor_temp_files(tmp_path):
     cards = tmp_path / "cards"
     accept = live.watched(cards, LOCK_NAME)
