@@ -60,6 +60,18 @@ def discover(cards_dir: Path) -> tuple[list[Bundle], list[Diagnostic]]:
     return bundles, refused
 
 
+def size(bundles: list[Bundle]) -> int:
+    """Bytes of all the card files of `bundles` (a file gone since discovery counts 0)."""
+    total = 0
+    for b in bundles:
+        for path in b.files:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
 def _card_files(folder: Path, inside, seen: set[Path]):
     """The visible Markdown files below `folder`; links are followed only while they stay inside (and once)."""
     real = folder.resolve()

@@ -38,6 +38,9 @@ class Serial:
         for item in items:
             yield fn(item)
 
+    def start(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -62,6 +65,10 @@ class Processes:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def start(self) -> None:
+        """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small."""
+        self._start().submit(int).result()
 
     def _start(self):
         if self._pool is None:

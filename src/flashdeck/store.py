@@ -137,6 +137,15 @@ class Store:
         self._memo.update(found)
         return found
 
+    def empty(self) -> bool:
+        """Whether no card result is known yet (a cold build)."""
+        if self._memo:
+            return False
+        try:
+            return self._db is None or self._db.execute("SELECT 1 FROM card LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return True
+
     def touch(self, key: str) -> None:
         """Mark `key` as used by this build (so pruning keeps it)."""
         self._used.add(key)
