@@ -186,6 +186,24 @@ def test_tampered_entries_change_nothing_that_ships(cards, tmp_path, monkeypatch
     assert b"onerror" not in b"".join(packages(tmp_path / "again").values())
 
 
+def test_fields_altered_under_an_intact_result_never_ship(cards, tmp_path, capsys):
+    """Fields are checked apart from their result, when they are packaged: an altered copy stops that build, is dropped, and the next build renders it again."""
+    api.build(cards, tmp_path / "dist")
+    good = packages(tmp_path / "dist")
+    (path,) = cache_files()
+    with sqlite3.connect(path) as db:
+        for key, fields_blob in db.execute("SELECT key, fields FROM card WHERE fields IS NOT NULL").fetchall():
+            db.execute("UPDATE card SET fields = ? WHERE key = ?", (fields_blob.replace(b"Thick ascending limb", b"<img src=x onerror=alert(1)>"), key))
+        db.execute("DELETE FROM blob")  # (no package record: the build must package again)
+    out = tmp_path / "again"
+    assert main(["build", str(cards), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "alpha.md:" in err and "failed its integrity check" in err and "run the build again" in err
+    assert not out.exists() or not list(out.glob("*.apkg"))
+    assert main(["build", str(cards), "--out", str(out)]) == 0
+    assert packages(out) == good
+
+
 def test_entries_made_under_another_key_are_never_used(cards, tmp_path):
     """A cache folder copied from another machine (or planted) holds entries this machine cannot authenticate."""
     api.build(cards, tmp_path / "dist")

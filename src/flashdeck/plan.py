@@ -118,7 +118,7 @@ def _pack_notes(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: 
     )
     for c, fields in zip(plan.live, store.fields([c.key for c in plan.live])):
         if fields is None:
-            raise FlashdeckError(c.path, c.line, "internal: the rendered card went missing from the build store; run the build again")
+            raise FlashdeckError(c.path, c.line, "this card's entry in the build cache failed its integrity check and was dropped: run the build again")
         fields = media.rewrite(fields, names.get(c.key, {}))
         r, e = c.result, entries[c.result.id]
         did = plan.decks[c.deck]

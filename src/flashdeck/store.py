@@ -17,9 +17,12 @@ depends on besides its card's text: the flashdeck version and source, the
 Python version, and the renderer libraries' versions. Where the cache lives
 and what authenticates it: cachekey.py.
 
-Every failure to read or write the cache is a miss, never an error: the
-cache is safe to delete at any time, and a build without it (`--no-cache`)
-gives the same bytes.
+Every failure to read or write the cache is a miss, never an error, with
+one exception: fields are checked when they are packaged, after their result
+was taken, so fields altered under an intact result stop that build with a
+message and are dropped (the next build renders the card again). The cache
+is safe to delete at any time, and a build without it (`--no-cache`) gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -176,10 +179,22 @@ class Store:
                     for key, data, mac in rows:
                         if data is not None and hmac.compare_digest(mac, self._mac(b"f", key, data)):
                             got[key] = marshal.loads(data)
+                        elif data is not None:
+                            self._forget(key)
                 except (sqlite3.Error, ValueError, EOFError, TypeError):
                     continue
             for k in batch:
                 yield got.get(k)
+
+    def _forget(self, key: str) -> None:
+        """Drop an entry whose fields fail their check, so the next build renders its card again."""
+        self._memo.pop(key, None)
+        if self._writes:
+            try:
+                self._db.execute("DELETE FROM card WHERE key = ?", (key,))
+                self._db.commit()  # (now: the build stops with this card's message)
+            except sqlite3.Error:
+                pass
 
     def _flush(self) -> None:
         if not self._pending:
