@@ -152,6 +152,20 @@ def test_ids_write_that_fails_to_rename_leaves_the_source_untouched(tmp_path, mo
     assert sorted(p.name for p in cards.iterdir()) == ["renal.md"]
 
 
+def test_ctrl_c_during_ids_write_leaves_the_source_untouched_and_no_temp_file(tmp_path, monkeypatch):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "renal.md").write_bytes(IDS_BEFORE)
+
+    def replace(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert main(["ids", str(cards), "--write"]) == 130
+    assert (cards / "renal.md").read_bytes() == IDS_BEFORE
+    assert sorted(p.name for p in cards.iterdir()) == ["renal.md"]
+
+
 def test_failure_in_second_package_leaves_first_package_and_lock_unchanged(tmp_path, monkeypatch):
     """All packages and the lock change together: a failing second .apkg must not leave the first one new."""
     cards = tmp_path / "cards"
