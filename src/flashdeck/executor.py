@@ -1,4 +1,4 @@
-"""The one way flashdeck spreads work: `map` a function over items, in order, here or in worker processes.
+"""The one way flashdeck spreads work: `map` a function over items, in order, in worker processes.
 
 Rendering is pure Python (Python-Markdown), so threads would not help; a
 process per core does. A build asks for workers only when there is enough to
@@ -27,22 +27,6 @@ def cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-class Serial:
-    """Everything in this process."""
-
-    workers = 1
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        for item in items:
-            yield fn(item)
-
-    def start(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class Processes:

@@ -17,7 +17,7 @@ from .store import Store
 
 
 class Session:
-    def __init__(self, workers: executor.Processes | executor.Serial | None = None) -> None:
+    def __init__(self, workers: executor.Processes | None = None) -> None:
         """`workers`: the executor for rendering many cards (default: one process per core, started when needed)."""
         self._renderer: Renderer | None = None
         self._workers = workers
@@ -30,7 +30,7 @@ class Session:
             self._renderer = Renderer()
         return self._renderer
 
-    def workers(self) -> executor.Processes | executor.Serial:
+    def workers(self) -> executor.Processes:
         if self._workers is None:
             self._workers = executor.Processes()
         return self._workers
@@ -50,16 +50,16 @@ class Session:
     def image_name(self, store: Store, path: Path, st: os.stat_result) -> str:
         """The packaged name of the image at `path`, hashed once per content (size, time, inode)."""
         k = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        cache_key = "m" + "\0".join(map(str, k))
         name = self._images.get(k)
         if name is None:
-            cache_key = "m" + "\0".join(map(str, k))
             name = store.get(cache_key)
             if not isinstance(name, str):
                 name = media.packaged_name(path)
                 store.put_value(cache_key, name)
             self._images[k] = name
         else:
-            store.touch("m" + "\0".join(map(str, k)))
+            store.touch(cache_key)
         return name
 
     def close(self) -> None:

@@ -62,7 +62,6 @@ class Store:
 
     def __init__(self, cards_dir: Path, persist: bool = True, writable: bool = True) -> None:
         self.hits = 0
-        self.misses = 0
         self._memo: dict[str, CardResult] = {}
         self._used: set[str] = set()
         self._pending: list[tuple] = []
@@ -103,11 +102,6 @@ class Store:
         db.executescript(_SCHEMA)
         return db
 
-    @property
-    def caching(self) -> bool:
-        """Whether results are read from (and, for a build, kept in) the cache."""
-        return self._db is not None
-
     # -- card results -------------------------------------------------------
 
     def results(self, keys: Iterable[str]) -> dict[str, CardResult]:
@@ -118,7 +112,6 @@ class Store:
         self.hits += len(found)
         keys = [k for k in keys if k not in found]
         if self._db is None or not keys:
-            self.misses += len(keys)
             return found
         before = len(found)
         try:
@@ -136,7 +129,6 @@ class Store:
         except sqlite3.Error:
             pass
         self.hits += len(found) - before
-        self.misses += len(keys) - (len(found) - before)
         self._memo.update(found)
         return found
 
@@ -168,9 +160,7 @@ class Store:
         self._flush()
         for batch in _batches(keys):
             got: dict[str, tuple[str, ...]] = {}
-            for db in (self._out, self._db):
-                if db is None:
-                    continue
+            for db in self._databases():
                 want = [k for k in batch if k not in got]
                 if not want:
                     break
@@ -215,9 +205,7 @@ class Store:
     def get(self, key: str):
         """A plain value kept with `put_value`, or None."""
         self._used.add(key)
-        for db in (self._out, self._db):
-            if db is None:
-                continue
+        for db in self._databases():
             try:
                 row = db.execute("SELECT value, mac FROM blob WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error:
@@ -269,7 +257,7 @@ class Store:
         except sqlite3.Error:
             pass
         self._used = set()
-        self.hits = self.misses = 0
+        self.hits = 0
 
     def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
         dbs = [self._out] if self._out is not None else []
