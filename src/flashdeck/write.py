@@ -11,29 +11,12 @@ import os
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, TypeVar
-
-T = TypeVar("T")
+from typing import BinaryIO
 
 
-def atomic_write(target: Path, produce: Callable[[BinaryIO], T]) -> T:
+def atomic_write(target: Path, produce: Callable[[BinaryIO], object]) -> None:
     """Call `produce(f)` on a temp file in `target`'s folder; on success move it to `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    names: list[str] = []
-    try:
-        fd = _open_temp(target, names)
-        tmp = names[-1]
-        with os.fdopen(fd, "wb") as f:
-            result = produce(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        # BaseException: a Ctrl-C (KeyboardInterrupt) must not leave the temp file either.
-        _unlink_all(names)
-        raise
-    return result
+    atomic_write_all([(target, produce)])
 
 
 _TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
