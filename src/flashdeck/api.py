@@ -54,7 +54,6 @@ class BuildReport:
 class _Prepared:
     """A cards folder read, checked and compared with its lock: everything but the packages."""
 
-    cards_dir: Path
     bundles: list[discover.Bundle]
     cards: list[Placed]
     names: dict[str, dict[str, str]]
@@ -176,7 +175,7 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     retired, unshipped = retire.place(new, decks, lock_path)
     problems += unshipped
     _raise_problems(unshipped, strict)
-    return _Prepared(cards_dir, bundles, cards, names, images, problems, old, new, change, retired, cached, store)
+    return _Prepared(bundles, cards, names, images, problems, old, new, change, retired, cached, store)
 
 
 def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic]) -> list[cardwork.SourceFile]:

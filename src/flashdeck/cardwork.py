@@ -14,12 +14,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from . import executor, lock, notetype, parse, validate
+from . import cloze, executor, lock, notetype, parse, validate
 from .cachekey import context
 from .errors import ERROR, Diagnostic
-from .model import CardResult, Chunk, FileContext, Placed
+from .model import CLOZE, CardResult, Chunk, FileContext, Placed
 from .render import Renderer
 from .store import Store
 
@@ -138,7 +139,7 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
             if not any(d.is_error for d in rendered.problems):
                 fields, images = rendered.fields, rendered.images
         kind = card.kind
-        cloze = tuple((n, " / ".join(d.text for d in card.deletions if d.number == n)) for n in sorted({d.number for d in card.deletions})) if kind == "cloze" else ()
+        hidden = tuple((n, " / ".join(d.text for d in card.deletions if d.number == n)) for n in cloze.numbers(card.deletions)) if kind == CLOZE else ()
         result = CardResult(
             id=card.id,
             title=card.title,
@@ -147,7 +148,7 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
             problems=tuple(_relative(problems)),
             rendered=fields is not None,
             images=images,
-            cloze=cloze,
+            cloze=hidden,
             id_column=card.id_column,
             bad_id=card.facts.bad_id or None,
         )
@@ -159,8 +160,6 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
 
 def finish(result: CardResult, fields: tuple[str, ...]) -> CardResult:
     """`result` with the hashes of its final fields: the lock's, and the package's digest."""
-    from dataclasses import replace
-
     names = notetype.of(result.kind).fields
     digest = hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()[:32]
     return replace(result, hashes=lock.field_hashes(names, fields, result.tags), digest=digest)
@@ -178,8 +177,6 @@ def _worker_renderer() -> Renderer:
 
 
 def _relative(problems: list[Diagnostic]) -> list[Diagnostic]:
-    from pathlib import Path
-
     return [d.placed(Path(), 0) for d in problems]
 
 

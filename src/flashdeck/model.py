@@ -209,4 +209,3 @@ class Note:
     ords: tuple[int, ...] = (0,)
     path: Path = Path()
     line: int = 0
-    retired: bool = False

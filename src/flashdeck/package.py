@@ -87,9 +87,8 @@ def genanki_model(nt: notetype.NoteType):
 
 @dataclass(slots=True)
 class Written:
-    """What writing one package did: its notes, and how its collection was deflated."""
+    """What writing one package did: how its collection was deflated."""
 
-    notes: int = 0
     deflate: str = ""
     """`chunked` (chunks reused from the cache where unchanged) or `stream`."""
     chunks_deflated: int = 0
@@ -117,7 +116,7 @@ def write(
     written = Written()
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
-        written.notes = _write_collection(db_path, notes, decks, model_mods, timestamp, facts)
+        _write_collection(db_path, notes, decks, model_mods, timestamp, facts)
         when = max(timestamp, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "collection.anki2", db_path, when, store, context, written)
@@ -174,7 +173,7 @@ def _close_entry(dest) -> None:
         raise
 
 
-def _write_collection(db_path: Path, notes: Iterable[PackNote], decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts: Facts) -> int:
+def _write_collection(db_path: Path, notes: Iterable[PackNote], decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts: Facts) -> None:
     conn = sqlite3.connect(db_path)
     try:
         cur = conn.cursor()
@@ -214,5 +213,4 @@ def _write_collection(db_path: Path, notes: Iterable[PackNote], decks: dict[str,
         conn.commit()
     finally:
         conn.close()
-    return count
 

@@ -80,4 +80,4 @@ def notice(entry: Entry) -> Note:
         }
         ords = (0,)
     kind = notetype.of(entry.kind)
-    return Note(entry.id, entry.kind, deck, entry.title or entry.id, tuple(values[f] for f in kind.fields), (RETIRED_TAG,), ords, retired=True)
+    return Note(entry.id, entry.kind, deck, entry.title or entry.id, tuple(values[f] for f in kind.fields), (RETIRED_TAG,), ords)
