@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from . import scan
 from .model import Card, Option, Section
 
 OPTION_COLUMN = 7
@@ -243,7 +244,7 @@ _CODE_SPAN = re.compile(r"(`+)[^`\n]{1,500}?\1")
 def without_code(text: Text) -> Text:
     """`text` with its code blanked: code a question quotes ("What does `print(1)` print?") is not its answer.
 
-    Fences are matched as the parser matches them (parse._scan: a fence never closed is
+    Fences are closed as the parser closes them (scan.closer: a fence never closed is
     text), in one pass over the lines, so a hostile question cannot make this rescan it.
     """
     if "`" not in text.source and "~~~" not in text.source:
@@ -254,28 +255,15 @@ def without_code(text: Text) -> Text:
         m = _FENCE.fullmatch(line.rstrip(" \t"))
         if m:
             closers[m.group(1)[0]].append((i, len(m.group(1))))
-    longest = {}  # per fence character: the longest closer from each position on
-    for c, found in closers.items():
-        suffix = [0] * (len(found) + 1)
-        for k in range(len(found) - 1, -1, -1):
-            suffix[k] = max(suffix[k + 1], found[k][1])
-        longest[c] = suffix
+    longest = {c: scan.suffix_max(found) for c, found in closers.items()}
     pointer = {"`": 0, "~": 0}
     out = []
     i = 0
     while i < len(lines):
         m = _FENCE.match(lines[i])
         if m:
-            c, size = m.group(1)[0], len(m.group(1))
-            found, k = closers[c], pointer[c]
-            while k < len(found) and found[k][0] <= i:
-                k += 1
-            pointer[c] = k
-            if longest[c][k] >= size:
-                while found[k][1] < size:
-                    k += 1
-                end = found[k][0]
-                pointer[c] = k + 1
+            end = scan.closer(m.group(1), i, closers, longest, pointer)
+            if end is not None:
                 out.extend(" " * len(line) for line in lines[i : end + 1])
                 i = end + 1
                 continue

@@ -94,7 +94,7 @@ def split(data: bytes) -> Split:
             m = _FENCE_CLOSE_RE.match(line)
             if m:
                 closers[m.group(1)[0]].append((k, len(m.group(1))))
-    longest = {c: _suffix_max(found) for c, found in closers.items()}
+    longest = {c: suffix_max(found) for c, found in closers.items()}
     pointer = {"`": 0, "~": 0}
 
     heads: list[int] = []  # candidate indexes of card headings
@@ -107,7 +107,7 @@ def split(data: bytes) -> Split:
         if comment_at is None and line.lstrip(" ")[:1] in ("`", "~"):
             m = _FENCE_RE.match(line)
             if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
-                close = _closer(m.group(1), k, closers, longest, pointer)
+                close = closer(m.group(1), k, closers, longest, pointer)
                 if close is not None:
                     k = close + 1
                     continue
@@ -175,7 +175,7 @@ def _comment_lines(text: bytes, start: int) -> set[int]:
     return out
 
 
-def _suffix_max(found: list[tuple[int, int]]) -> list[int]:
+def suffix_max(found: list[tuple[int, int]]) -> list[int]:
     """The longest closing fence from each position on (so finding an opener's closer stays linear)."""
     suffix = [0] * (len(found) + 1)
     for k in range(len(found) - 1, -1, -1):
@@ -183,7 +183,7 @@ def _suffix_max(found: list[tuple[int, int]]) -> list[int]:
     return suffix
 
 
-def _closer(fence: str, i: int, closers, longest, pointer) -> int | None:
+def closer(fence: str, i: int, closers, longest, pointer) -> int | None:
     """Index of the line closing `fence` opened on line `i`, or None when it is never closed."""
     c, size = fence[0], len(fence)
     found, k = closers[c], pointer[c]
@@ -213,7 +213,7 @@ def blank(lines: list[str]) -> tuple[list[str], list[bool]]:
             m = _FENCE_CLOSE_RE.match(line)
             if m:
                 closers[m.group(1)[0]].append((i, len(m.group(1))))
-    longest = {c: _suffix_max(found) for c, found in closers.items()}
+    longest = {c: suffix_max(found) for c, found in closers.items()}
     pointer = {"`": 0, "~": 0}
     comment_at: tuple[int, int] | None = None
     i = 0
@@ -222,7 +222,7 @@ def blank(lines: list[str]) -> tuple[list[str], list[bool]]:
         if comment_at is None and ("`" in line or "~" in line):
             m = _FENCE_RE.match(line)
             if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
-                close = _closer(m.group(1), i, closers, longest, pointer)
+                close = closer(m.group(1), i, closers, longest, pointer)
                 if close is not None:
                     for j in range(i, close + 1):
                         code[j] = True
