@@ -12,7 +12,7 @@ import difflib
 import time
 
 from .errors import ERROR, WARNING, Diagnostic, clip
-from .lockfile import Entry, Lock
+from .lockfile import Entry, Lock, fields_of
 from .model import CLOZE, Placed
 
 
@@ -37,7 +37,7 @@ def against_lock(cards: list[Placed], old: Lock) -> list[Diagnostic]:
             continue
         if not r.hashes:
             continue
-        before, now = e.fields, dict(part.split(":", 1) for part in r.hashes.split(" "))
+        before, now = e.fields, fields_of(r.hashes)
         if all(before.get(k) is not None and before.get(k) != now.get(k) for k in ("Question", "Answer")):
             if e.retired is not None:
                 when = time.strftime("%Y-%m-%d", time.gmtime(e.retired))

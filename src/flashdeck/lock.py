@@ -153,7 +153,7 @@ def update(
             when = _revival(old, r.hashes, asked[0])
             (revived if when is None else restored).append(r.id)
             entries[r.id] = replace(old, changed=stamp if when is None else when, retired=None, **keep)
-        elif old.hashes != r.hashes and (names := changed_fields(old.fields, _fields(r.hashes), notetype.of(r.kind).fields)):
+        elif old.hashes != r.hashes and (names := changed_fields(old.fields, lockfile.fields_of(r.hashes), notetype.of(r.kind).fields)):
             changed.append((r.id, names))
             entries[r.id] = replace(old, changed=stamp, **keep)
         else:
@@ -228,10 +228,6 @@ def released_lock(lock_path: Path) -> Lock | None:
         return lockfile.loads(out.stdout, lock_path)
     except Exception:  # noqa: BLE001 - a released lock we cannot read tells nothing: treat as none
         return None
-
-
-def _fields(hashes: str) -> dict[str, str]:
-    return dict(part.split(":", 1) for part in hashes.split(" ")) if hashes else {}
 
 
 def changed_fields(old: dict[str, str], new: dict[str, str], order: tuple[str, ...]) -> tuple[str, ...]:

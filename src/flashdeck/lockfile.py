@@ -50,7 +50,12 @@ class Entry:
 
     @property
     def fields(self) -> dict[str, str]:
-        return dict(part.split(":", 1) for part in self.hashes.split(" ")) if self.hashes else {}
+        return fields_of(self.hashes)
+
+
+def fields_of(hashes: str) -> dict[str, str]:
+    """The field hashes of an entry's `hashes` string ("Name:hash Name:hash …")."""
+    return dict(part.split(":", 1) for part in hashes.split(" ")) if hashes else {}
 
 
 @dataclass(slots=True)
@@ -90,7 +95,7 @@ def _line(e: Entry) -> str:
     Spelled out (strings through json's own encoder): 2.5x faster than building a
     dict and calling json.dumps for each of 10,000 cards; tests check it against json.dumps.
     """
-    fields = ", ".join(f"{_js(k)}: {_js(v)}" for k, v in (p.split(":", 1) for p in e.hashes.split(" ")) if e.hashes) if e.hashes else ""
+    fields = ", ".join(f"{_js(k)}: {_js(v)}" for k, v in fields_of(e.hashes).items())
     retired = f', "retired": {int(e.retired)}' if e.retired is not None else ""
     kind = f', "kind": {_js(e.kind)}' if e.kind != "basic" else ""
     cloze = ", ".join(f'"{n}": {_js(t)}' for n, t in e.cloze)
