@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -74,7 +74,7 @@ def resolve(src: str, folder: Path, root: Path, digests) -> Image:
             st = target.stat()
         except OSError:
             continue
-        if not os.path.isfile(target):
+        if not stat.S_ISREG(st.st_mode):
             continue
         if st.st_size > MAX_BYTES:
             return Image(src, TOO_BIG, target, st.st_size)
