@@ -156,7 +156,7 @@ def watch(
         for batch in changes:
             paths = sorted({Path(p) for change, p in batch if accept(change, p)})
             if paths:
-                settle(paths)
+                settle(paths, SETTLE_STEP, SETTLE_MAX)  # (read now: tests shorten the step)
                 rebuild(paths)
                 stream.flush()
     except KeyboardInterrupt:
