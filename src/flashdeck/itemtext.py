@@ -250,13 +250,7 @@ def without_code(text: Text) -> Text:
     if "`" not in text.source and "~~~" not in text.source:
         return text
     lines = text.source.split("\n")
-    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
-    for i, line in enumerate(lines):
-        m = _FENCE.fullmatch(line.rstrip(" \t"))
-        if m:
-            closers[m.group(1)[0]].append((i, len(m.group(1))))
-    longest = {c: scan.suffix_max(found) for c, found in closers.items()}
-    pointer = {"`": 0, "~": 0}
+    closers, longest, pointer = scan.fence_index(lines)
     out = []
     i = 0
     while i < len(lines):

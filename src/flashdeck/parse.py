@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from . import cloze, scan
+from . import cloze, heading, scan
 from .identity import ID_RE
 from .model import Card, Deletion, Facts, FileContext, Option, Section
 
@@ -43,8 +43,8 @@ def card(text: str, first_line: int, ctx: FileContext) -> Card:
     if raw and raw[-1] == "":
         raw.pop()
     lines, code = scan.blank(raw)
-    content, offset = scan.atx(lines[0], 2) or ("", 0)
-    title, candidate, id_at = scan.split_id(content)
+    content, offset = heading.atx(lines[0], 2) or ("", 0)
+    title, candidate, id_at = heading.split_id(content)
     card_id = candidate if candidate is not None and ID_RE.fullmatch(candidate) else None
     id_column = offset + id_at + 1 if candidate is not None else None
     facts: dict = {"bad_id": candidate if candidate is not None and card_id is None else None}
@@ -77,14 +77,14 @@ def card(text: str, first_line: int, ctx: FileContext) -> Card:
         return Card(question=Section(title, first_line), empty=True, facts=Facts(**facts), **common)
 
     body0 = first_line + 1  # file line of body[0]
-    h3 = [k for k, line in enumerate(body) if not mask[k] and scan.atx(line, 3) is not None]
+    h3 = [k for k, line in enumerate(body) if not mask[k] and heading.atx(line, 3) is not None]
     intro_end = h3[0] if h3 else len(body)
     sections: dict[str, Section] = {}
     seen: dict[str, int] = {}
     unknown_sections, repeated = [], []
     for n, k in enumerate(h3):
         end = h3[n + 1] if n + 1 < len(h3) else len(body)
-        name = scan.atx(body[k], 3)[0]
+        name = heading.atx(body[k], 3)[0]
         key = name.lower()
         if key not in SECTIONS:
             unknown_sections.append((body0 + k, name))

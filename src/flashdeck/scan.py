@@ -6,7 +6,7 @@ the lines that can matter (those starting with `#`, a fence, or holding `<!--`
 or `-->`), so a 10,000-card file is cut in milliseconds and only the cards
 whose bytes changed are parsed again. `blank` is the same reading line by
 line, for the text of one card (parse.py) and for a file's preamble;
-tests/test_scan.py checks that both agree.
+tests/test_scan.py checks that both agree. Headings themselves: heading.py.
 
 Rules (those of the parser before, kept): a fence that is never closed is
 not a fence (Python-Markdown shows it as text, so headings below it still
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CardError
+from .heading import atx, split_id
 from .model import Chunk
 
 _BOM = b"\xef\xbb\xbf"
@@ -57,8 +58,6 @@ class Split:
     body_start: int
     """Index of the first line after the front matter."""
     chunks: tuple[Chunk, ...]
-    lines: int
-    """How many lines the file has."""
     lookalikes: tuple[tuple[int, str, str], ...] = ()
     """(line, text, 'no-space' | 'h1-id') of headings that are almost card headings."""
     unclosed_fences: tuple[tuple[int, int, str], ...] = ()
@@ -86,16 +85,8 @@ def split(data: bytes) -> Split:
         starts.append(nl)
         numbers.append(line_no - 1)  # 0-based index of the line in the file
         lines_of.append(raw.decode("utf-8", "replace"))
-    total = data.count(b"\n") + 1
 
-    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
-    for k, line in enumerate(lines_of):
-        if line.lstrip(" ")[:1] in ("`", "~"):
-            m = _FENCE_CLOSE_RE.match(line)
-            if m:
-                closers[m.group(1)[0]].append((k, len(m.group(1))))
-    longest = {c: suffix_max(found) for c, found in closers.items()}
-    pointer = {"`": 0, "~": 0}
+    closers, longest, pointer = fence_index(lines_of)
 
     heads: list[int] = []  # candidate indexes of card headings
     lookalikes: list[tuple[int, str, str]] = []
@@ -134,7 +125,6 @@ def split(data: bytes) -> Split:
         front=front,
         body_start=body_start,
         chunks=tuple(chunks),
-        lines=total,
         lookalikes=tuple(lookalikes),
         unclosed_fences=tuple(unclosed_fences),
         unclosed_comment=(comment_at[0] + 1, comment_at[1]) if comment_at is not None else None,
@@ -175,6 +165,17 @@ def _comment_lines(text: bytes, start: int) -> set[int]:
     return out
 
 
+def fence_index(lines: list[str]) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[int]], dict[str, int]]:
+    """(closers, longest, pointer) for `closer`: every line that could close a fence, per fence character."""
+    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
+    for i, line in enumerate(lines):
+        if line.lstrip(" ")[:1] in ("`", "~"):
+            m = _FENCE_CLOSE_RE.match(line)
+            if m:
+                closers[m.group(1)[0]].append((i, len(m.group(1))))
+    return closers, {c: suffix_max(found) for c, found in closers.items()}, {"`": 0, "~": 0}
+
+
 def suffix_max(found: list[tuple[int, int]]) -> list[int]:
     """The longest closing fence from each position on (so finding an opener's closer stays linear)."""
     suffix = [0] * (len(found) + 1)
@@ -207,14 +208,7 @@ def blank(lines: list[str]) -> tuple[list[str], list[bool]]:
     n = len(lines)
     visible = list(lines)
     code = [False] * n
-    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
-    for i, line in enumerate(lines):
-        if "`" in line or "~" in line:
-            m = _FENCE_CLOSE_RE.match(line)
-            if m:
-                closers[m.group(1)[0]].append((i, len(m.group(1))))
-    longest = {c: suffix_max(found) for c, found in closers.items()}
-    pointer = {"`": 0, "~": 0}
+    closers, longest, pointer = fence_index(lines)
     comment_at: tuple[int, int] | None = None
     i = 0
     while i < n:
@@ -282,43 +276,6 @@ def blank_line(line: str, index: int, comment_at: tuple[int, int] | None) -> tup
         pos = opening + 4
     joined = "".join(out)
     return (joined if joined.strip() else ""), comment_at
-
-
-def atx(line: str, level: int) -> tuple[str, int] | None:
-    """(content, column index of content) when `line` is an ATX heading of `level`, else None.
-
-    CommonMark's rule, without a regular expression that could backtrack: up to
-    three spaces, exactly `level` '#', then a space, a tab or the end of the
-    line; an optional closing run of '#' after a space is not content.
-    """
-    if not line.startswith(("#", " ")):
-        return None  # most lines: keep this cheap
-    indent = len(line) - len(line.lstrip(" "))
-    if indent > 3:
-        return None
-    marks = indent + level
-    if line[indent:marks] != "#" * level or line[marks : marks + 1] == "#":
-        return None
-    rest = line[marks:]
-    if rest and rest[0] not in " \t":
-        return None
-    lead = len(rest) - len(rest.lstrip(" \t"))
-    content = rest.strip(" \t")
-    unclosed = content.rstrip("#")
-    if unclosed != content and (not unclosed or unclosed[-1] in " \t"):
-        content = unclosed.rstrip(" \t")
-    return content, marks + lead
-
-
-def split_id(title: str) -> tuple[str, str | None, int | None]:
-    """(title without id, id as written or None, index of '{#' in `title`)."""
-    t = title.rstrip()
-    if not t.endswith("}"):
-        return title, None, None
-    k = t.rfind("{#")
-    if k < 0 or "}" in t[k + 2 : -1]:
-        return title, None, None
-    return t[:k].rstrip(), t[k + 2 : -1].strip(), k
 
 
 def card_at(chunks: tuple[Chunk, ...], line: int) -> int:

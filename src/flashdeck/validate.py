@@ -14,7 +14,7 @@ import difflib
 import re
 from pathlib import Path
 
-from . import cloze, itemcheck, letters, scan, slug
+from . import cloze, heading, itemcheck, letters, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
 from .identity import ID_RE
 from .model import CLOZE, Card, Placed, Section
@@ -43,12 +43,12 @@ def card(c: Card) -> list[Diagnostic]:
     if c.empty:
         report(c.line, f"{label} has a heading but no body: add a question, an answer and an explanation, or remove the heading")
         return out
-    for line, heading in facts.unknown_sections:
-        close = difflib.get_close_matches(heading.lower().rstrip(":").strip(), SECTIONS, n=1, cutoff=0.7)
+    for line, name in facts.unknown_sections:
+        close = difflib.get_close_matches(name.lower().rstrip(":").strip(), SECTIONS, n=1, cutoff=0.7)
         fix = f"did you mean '### {close[0].title()}'?" if close else "use ### Answer, ### Explanation or ### References, or make it bold text"
-        report(line, f"{label}: section '### {clip(heading)}' is not part of the format and would be lost: {fix}", WARNING, 1)
-    for line, heading, first in facts.repeated_sections:
-        report(line, f"{label} has a second '### {clip(heading)}' section (the first is on line {ref(0)}): merge them", column=1, refs=(first,))
+        report(line, f"{label}: section '### {clip(name)}' is not part of the format and would be lost: {fix}", WARNING, 1)
+    for line, name, first in facts.repeated_sections:
+        report(line, f"{label} has a second '### {clip(name)}' section (the first is on line {ref(0)}): merge them", column=1, refs=(first,))
     if facts.option_like is not None:
         line, text = facts.option_like
         report(line, f"{label}: '{clip(text)}' is not an option the format knows and would show as text: write each option as '- [ ] text' and the correct one as '- [x] text'", WARNING, 1)
@@ -194,7 +194,7 @@ def _preamble_text(split: scan.Split, lookalikes: set[int]) -> tuple[int | None,
         number = split.body_start + k + 1
         if number in lookalikes:
             return None, True
-        if not code[k] and (not line.strip() or scan.atx(line, 1) is not None):
+        if not code[k] and (not line.strip() or heading.atx(line, 1) is not None):
             continue  # blank, a comment, or a file title (for people reading the source)
         return number, False
     return None, False
@@ -202,9 +202,9 @@ def _preamble_text(split: scan.Split, lookalikes: set[int]) -> tuple[int | None,
 
 def _label(chunk: bytes) -> str:
     """How a message names the card of this chunk (its id, else its heading), read from its heading line."""
-    heading = chunk.split(b"\n", 1)[0].decode("utf-8", "replace")
-    content = scan.atx(heading, 2)
-    title, candidate, _ = scan.split_id(content[0] if content else "")
+    first = chunk.split(b"\n", 1)[0].decode("utf-8", "replace")
+    content = heading.atx(first, 2)
+    title, candidate, _ = heading.split_id(content[0] if content else "")
     if candidate and ID_RE.fullmatch(candidate):
         return f"card '{candidate}'"
     return f"card '{title or '(untitled)'}'"
