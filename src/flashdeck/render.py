@@ -142,6 +142,8 @@ class _Field:
         self.renderer = renderer
         self.card = card
         self.problems = problems
+        self.key_html: str | None = None
+        """The first correct option as `options` rendered it, for `answer`."""
 
     def markdown(self, text: str, line: int | None, columns: bool = True) -> str:
         """Markdown -> sanitised HTML. A lone paragraph loses its `<p>` wrapper."""
@@ -172,7 +174,7 @@ class _Field:
             at, col = locate(text, needle, cursor)
             where = (line or card.line) + text.count("\n", 0, at) if at >= 0 else (line or card.line)
             d = Diagnostic(card.path, where, f"{card.label}: {message}", WARNING, col if columns and at >= 0 else None)
-            if d not in self.problems[-20:]:  # the correct option is rendered twice (options and answer)
+            if d not in self.problems[-20:]:  # (a removal that cannot be located, found again, is told once)
                 self.problems.append(d)
 
     def section(self, section: Section | None) -> str:
@@ -185,10 +187,10 @@ class _Field:
         items = []
         for opt in card.options:
             cls = "fd-option fd-correct" if opt.correct else "fd-option"
-            items.append(
-                f'<li class="{cls}"><span class="fd-letter">{opt.letter}</span> '
-                f'<span class="fd-text">{self.markdown(opt.text, opt.line, columns=False)}</span></li>'
-            )
+            text = self.markdown(opt.text, opt.line, columns=False)
+            if opt.correct and self.key_html is None:
+                self.key_html = text
+            items.append(f'<li class="{cls}"><span class="fd-letter">{opt.letter}</span> <span class="fd-text">{text}</span></li>')
         # fd-shuffle: the template's script shows the options in a new order at each review.
         box = "fd-options fd-shuffle" if card.shuffle else "fd-options"
         return f'<ol class="{box}" type="A">' + "".join(items) + "</ol>"
@@ -200,7 +202,8 @@ class _Field:
             if not correct:
                 return ""
             opt = correct[0]
-            return f'<span class="fd-letter">{opt.letter}</span> <span class="fd-text">{self.markdown(opt.text, opt.line, columns=False)}</span>'
+            text = self.key_html if self.key_html is not None else self.markdown(opt.text, opt.line, columns=False)
+            return f'<span class="fd-letter">{opt.letter}</span> <span class="fd-text">{text}</span>'
         return self.section(card.answer)
 
 
