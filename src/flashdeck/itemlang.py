@@ -2,7 +2,8 @@
 
 When two options mean the same (synonyms, spellings, word order) or only look alike
 (numbers, codes, opposites such as hypo-/hyper-), how much of an answer a question already
-holds, and which article an option takes (an MRI, a UTI, an 8-year-old).
+holds, which article an option takes (an MRI, a UTI, an 8-year-old), and whether a
+lead-in asks for a negative.
 """
 
 from __future__ import annotations
@@ -160,3 +161,41 @@ def article(option: str) -> str | None:
     if low[0] == "u":
         return "an" if re.match(r"u(?:n(?!i)|l|m|p|g|d|t{2}|sh)", low) else None
     return "a"
+
+
+_SENTENCE_END = re.compile(r"[.?!:](?=\s+[\"'(\[]?[A-Z0-9])\s+")
+
+
+def _lead_in(text: tx.Text) -> tuple[int, int]:
+    """(start, end) in the plain text of the lead-in: the last sentence that asks, else the last sentence."""
+    plain = text.plain
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(plain)]
+    bounds = list(zip(starts, starts[1:] + [len(plain)]))
+    asking = [b for b in bounds if "?" in plain[b[0] : b[1]]]
+    return (asking or bounds)[-1]
+
+
+# Subordinate clauses describe the patient ("a patient who does not respond"), not what is asked.
+_SUBORDINATE = re.compile(
+    r"\b(?:who|whom|whose|that|when|whenever|while|if|unless|because|since|although|though|despite|after|before|until|whereas)\b",
+    re.IGNORECASE,
+)
+_NEGATIVE_ANYWHERE = re.compile(r"\b(?:EXCEPT|NOT|LEAST|FALSE|INCORRECT|UNTRUE)\b|\bexcept\b(?=[\s:.?…_-]*$)")
+_NEGATIVE_MAIN = re.compile(
+    r"\b(?:except|not|cannot|can't|isn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|couldn't|didn't|wasn't|weren't"
+    r"|least(?=\s+(?:likely|appropriate|common|commonly|useful|helpful|suitable|accurate|consistent|probable|expected|important|effective|often))"
+    r"|(?<=\bis\s)(?:false|incorrect|untrue|wrong)|(?<=\bare\s)(?:false|incorrect|untrue|wrong))\b",
+    re.IGNORECASE,
+)
+
+
+def negative(stem: tx.Text) -> tuple[int, re.Match] | None:
+    """(start of the lead-in in the stem's plain text, the negative word in it) when the lead-in asks for a negative."""
+    start, end = _lead_in(stem)
+    lead = stem.plain[start:end]
+    m = _NEGATIVE_ANYWHERE.search(lead)
+    if m is None:
+        first = re.match(r"\s*\S+", lead)
+        cut = _SUBORDINATE.search(lead, first.end() if first else 0)
+        m = _NEGATIVE_MAIN.search(lead, 0, cut.start() if cut else len(lead))
+    return None if m is None else (start, m)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import itemlang as lang
 from . import itemtext as tx
+from .errors import clip as _clip
 from .model import Card
 
 
@@ -87,10 +88,6 @@ def _finding(card: Card, rule: str, where: tuple[int, int], flaw: str, fix: str)
     return Finding(rule, line, column, f"{card.label}: {flaw}: {fix}{_silence(rule)}")
 
 
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _letter(card: Card, index: int) -> str:
     return card.options[index].letter
 
@@ -142,42 +139,11 @@ def all_none(card: Card, options: list[tx.Text]) -> list[Finding]:
     return found
 
 
-_SENTENCE_END = re.compile(r"[.?!:](?=\s+[\"'(\[]?[A-Z0-9])\s+")
-
-
-def _lead_in(text: tx.Text) -> tuple[int, int]:
-    """(start, end) in the plain text of the lead-in: the last sentence that asks, else the last sentence."""
-    plain = text.plain
-    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(plain)]
-    bounds = list(zip(starts, starts[1:] + [len(plain)]))
-    asking = [b for b in bounds if "?" in plain[b[0] : b[1]]]
-    return (asking or bounds)[-1]
-
-
-# Subordinate clauses describe the patient ("a patient who does not respond"), not what is asked.
-_SUBORDINATE = re.compile(
-    r"\b(?:who|whom|whose|that|when|whenever|while|if|unless|because|since|although|though|despite|after|before|until|whereas)\b",
-    re.IGNORECASE,
-)
-_NEGATIVE_ANYWHERE = re.compile(r"\b(?:EXCEPT|NOT|LEAST|FALSE|INCORRECT|UNTRUE)\b|\bexcept\b(?=[\s:.?…_-]*$)")
-_NEGATIVE_MAIN = re.compile(
-    r"\b(?:except|not|cannot|can't|isn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|couldn't|didn't|wasn't|weren't"
-    r"|least(?=\s+(?:likely|appropriate|common|commonly|useful|helpful|suitable|accurate|consistent|probable|expected|important|effective|often))"
-    r"|(?<=\bis\s)(?:false|incorrect|untrue|wrong)|(?<=\bare\s)(?:false|incorrect|untrue|wrong))\b",
-    re.IGNORECASE,
-)
-
-
 def negative_lead_in(card: Card, stem: tx.Text) -> list[Finding]:
-    start, end = _lead_in(stem)
-    lead = stem.plain[start:end]
-    m = _NEGATIVE_ANYWHERE.search(lead)
-    if m is None:
-        first = re.match(r"\s*\S+", lead)
-        cut = _SUBORDINATE.search(lead, first.end() if first else 0)
-        m = _NEGATIVE_MAIN.search(lead, 0, cut.start() if cut else len(lead))
-    if m is None:
+    found = lang.negative(stem)
+    if found is None:
         return []
+    start, m = found
     return [_finding(
         card, "negative-lead-in", stem.position(start + m.start()),
         f"the lead-in asks for a negative ('{m.group()}'), so the learner judges each option true or false "
