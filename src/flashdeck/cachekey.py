@@ -4,21 +4,25 @@ store.py keeps the entries; this module says which entries may be trusted.
 The cache folder is the user's cache folder (or FLASHDECK_CACHE_DIR), never
 the cards folder. The secret (`key` there, owner-only) is made on this machine
 and never leaves it, so an entry planted by anyone else fails its HMAC. The
-context covers everything an entry depends on besides its card's text.
+context covers everything an entry depends on besides its card's text; an
+entry's shape (`dump_result`) is versioned by FORMAT beside it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import marshal
 import os
 import sys
 from pathlib import Path
 
+from .errors import Diagnostic
+from .model import CardResult
 from .version import __version__
 
 FORMAT = b"flashdeck-store-3"
-"""Bump when the shape of an entry changes."""
+"""Bump when the shape of an entry changes (`dump_result`)."""
 ENV = "FLASHDECK_CACHE_DIR"
 _LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii", "Stemmer")
 """Modules whose version changes a card's result: its HTML, or (yaml, anyascii, Stemmer) its deck, tags and messages."""
@@ -85,3 +89,22 @@ def _version(module: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "?"
+
+
+def dump_result(r: CardResult) -> bytes:
+    """A card result as plain values (marshal): never code."""
+    problems = tuple((d.line, d.message, d.severity, d.column, d.refs) for d in r.problems)
+    return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column, r.bad_id))
+
+
+_NOWHERE = Path()
+
+
+def load_result(data: bytes) -> CardResult | None:
+    """`dump_result` read back, or None when the bytes are not one."""
+    try:
+        cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column, bad_id = marshal.loads(data)
+        diags = tuple(Diagnostic(_NOWHERE, line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems) if problems else ()
+        return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column, bad_id)
+    except (ValueError, EOFError, TypeError):
+        return None

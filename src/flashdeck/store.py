@@ -39,7 +39,8 @@ from pathlib import Path
 
 from . import cachekey
 from .cachekey import cache_root, context
-from .errors import Diagnostic
+from .cachekey import dump_result as _dump_result
+from .cachekey import load_result as _load_result
 from .model import CardResult
 
 BATCH = 500
@@ -290,24 +291,5 @@ def _batches(keys: list[str]) -> Iterator[list[str]]:
         yield keys[i : i + BATCH]
 
 
-def _dump_result(r: CardResult) -> bytes:
-    problems = tuple((d.line, d.message, d.severity, d.column, d.refs) for d in r.problems)
-    return marshal.dumps((r.id, r.title, r.kind, r.tags, problems, r.rendered, r.images, r.hashes, r.digest, r.cloze, r.id_column, r.bad_id))
-
-
-_NOWHERE = Path()
-
-
 def _lock_key(data: bytes) -> str:
     return "L" + hashlib.sha256(context() + data).hexdigest()
-
-
-def _load_result(data: bytes) -> CardResult | None:
-    try:
-        cid, title, kind, tags, problems, rendered, images, hashes, digest, cloze, id_column, bad_id = marshal.loads(data)
-        diags = tuple(Diagnostic(_NOWHERE, line, message, severity, column, tuple(refs)) for line, message, severity, column, refs in problems) if problems else ()
-        return CardResult(cid, title, kind, tuple(tags), diags, rendered, tuple(images), hashes, digest, tuple(map(tuple, cloze)), id_column, bad_id)
-    except (ValueError, EOFError, TypeError):
-        return None
-
-
