@@ -11,12 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import parse, scan
-from .discover import default_deck_name, discover, relpath
-from .errors import BuildError, FlashdeckError
+from . import api
 from .lockfile import LOCK_NAME
 from .lockfile import read as read_lock
-from .model import FileContext
 from .slug import suggest
 from .write import atomic_write
 
@@ -36,23 +33,11 @@ def assign_ids(cards_dir: Path, write: bool = False) -> list[Assigned]:
     lock = read_lock(cards_dir / LOCK_NAME)
     taken = set(lock.entries) if lock is not None else set()  # retired ids are never reused
     pending: list[tuple[Path, int, str]] = []
-    bundles, errors = discover(cards_dir)
-    for bundle in bundles:
-        for path in bundle.files:
-            try:
-                data = scan.load(path)
-            except FlashdeckError as err:
-                errors.extend(err.diagnostics)
-                continue
-            ctx = FileContext(path, relpath(path, cards_dir), default_deck_name(relpath(path, cards_dir)))
-            for chunk in scan.split(data).chunks:
-                card = parse.card(chunk.text.decode("utf-8", "replace"), chunk.line, ctx)
-                if card.id:
-                    taken.add(card.id)
-                elif card.id_column is None:
-                    pending.append((path, card.line, card.title))
-    if errors:
-        raise BuildError(errors)
+    for card in api.cards(cards_dir):
+        if card.id:
+            taken.add(card.id)
+        elif card.id_column is None:
+            pending.append((card.path, card.line, card.title))
     assigned = []
     for path, line, title in pending:
         candidate = suggest(title, taken)
