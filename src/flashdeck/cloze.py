@@ -14,6 +14,7 @@ math may hold deletions or sit inside them.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from .model import Deletion
@@ -137,8 +138,6 @@ def _inside(spans: list[tuple[int, int]], at: int) -> bool:
 
 
 def _where(line_starts: list[int], at: int, first_line: int) -> tuple[int, int]:
-    import bisect
-
     k = bisect.bisect_right(line_starts, at) - 1
     return first_line + k, at - line_starts[k] + 1
 

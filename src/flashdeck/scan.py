@@ -16,7 +16,6 @@ backtick code span keeps `<!--` as text.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,6 +277,3 @@ def blank_line(line: str, index: int, comment_at: tuple[int, int] | None) -> tup
     return (joined if joined.strip() else ""), comment_at
 
 
-def card_at(chunks: tuple[Chunk, ...], line: int) -> int:
-    """Index of the chunk holding `line`, or -1 before the first card."""
-    return bisect.bisect_right([c.line for c in chunks], line) - 1

@@ -10,11 +10,12 @@ card and how to fix it.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from pathlib import Path
 
-from . import cloze, heading, itemcheck, letters, scan, slug
+from . import cloze, heading, itemcheck, letters, media, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
 from .identity import ID_RE
 from .model import CLOZE, Card, Placed, Section
@@ -154,9 +155,10 @@ def file(path: Path, split: scan.Split) -> list[Diagnostic]:
     """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments."""
     out: list[Diagnostic] = []
     chunks = split.chunks
+    starts = [c.line for c in chunks]
 
     def prefix(line: int) -> str:
-        k = scan.card_at(chunks, line)
+        k = bisect.bisect_right(starts, line) - 1
         return f"{_label(chunks[k].text)}: " if k >= 0 else ""
 
     lookalike_lines = set()
@@ -262,8 +264,6 @@ def packages(names_with_cards: set[str], folders: dict[str, Path], cards_dir: Pa
 
 def images(c: Placed, found: list, source: list[tuple[int, str]], cards_dir: Path) -> list[Diagnostic]:
     """A located error for each image a card shows that cannot be packaged (media.resolve), a warning for a big one."""
-    from . import media
-
     out = []
     label = f"card '{c.result.id}'" if c.result.id else f"card '{c.result.title}'"
     for img in found:
