@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+from .discover import SUFFIX
+
 BAR_DELAY = 1.0
 """Seconds a run must take before the progress bar shows."""
 
@@ -192,7 +194,7 @@ def settle(paths: list[Path], step: float = SETTLE_STEP, most: float = SETTLE_MA
         time.sleep(step)
         waited += step
         now = look()
-        empty = any(s is not None and s[0] == 0 and p.suffix == ".md" for p, s in zip(paths, now))
+        empty = any(s is not None and s[0] == 0 and p.suffix == SUFFIX for p, s in zip(paths, now))
         if now == before and not empty:
             return
         before = now
