@@ -105,6 +105,13 @@ def test_a_big_image_is_a_warning_and_a_huge_one_an_error(cards, capsys):
     ]
 
 
+def test_an_image_shown_twice_in_one_field_is_reported_once(cards, capsys):
+    write(cards / "i.md", CARD.format(title="Images", id="im-1", question="![a](gone.png) and ![b](gone.png)"))
+    status, _, err = run(capsys, "check", "cards")
+    assert status == 1
+    assert len([line for line in err if "gone.png" in line]) == 1
+
+
 # Card files ------------------------------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ class Renderer:
         images = []
         for value in fields:
             if "<img" in value:
-                images += [s for s in _IMG_SRC_RE.findall(value) if not s.lower().startswith("data:") and s not in images]
+                images += [s for s in dict.fromkeys(_IMG_SRC_RE.findall(value)) if not s.lower().startswith("data:") and s not in images]
         return Rendered(fields, tuple(problems), tuple(images))
 
     def markdown(self, text: str) -> str:
