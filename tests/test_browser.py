@@ -25,6 +25,7 @@ import pytest
 
 from ankiutil import import_apkg, new_collection
 from flashdeck.api import build
+from flashdeck.notetype.codecss import contrast
 
 pytestmark = pytest.mark.browser
 
@@ -489,15 +490,6 @@ def test_event_handlers_in_a_card_never_run(browser, decks):
 IMAGE_BACKDROP_JS = "() => getComputedStyle(document.querySelector('.fd-question img')).backgroundColor"
 
 
-def _luminance(rgb: tuple[int, int, int]) -> float:
-    def channel(v: int) -> float:
-        c = v / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
 @pytest.mark.parametrize("client", list(NIGHT_VARIANTS))
 def test_images_get_a_light_backdrop_at_night_under_every_clients_night_class(browser, decks, client):
     """A transparent diagram drawn in black would vanish on the dark night background: it gets a light one."""
@@ -513,5 +505,5 @@ def test_images_get_a_light_backdrop_at_night_under_every_clients_night_class(br
         reviewer.close()
     assert day == "rgba(0, 0, 0, 0)", day  # by day an image shows as drawn
     assert night == "rgb(244, 244, 244)", night  # --fd-img-bg at night in card.css
-    black_on_backdrop = (_luminance((244, 244, 244)) + 0.05) / (0 + 0.05)
+    black_on_backdrop = contrast("#f4f4f4", "#000000")
     assert black_on_backdrop >= MIN_CONTRAST
