@@ -35,6 +35,13 @@ CASES = {
         "mark exactly one with '- [x]', the others with '- [ ]'",
         "1 error, 0 warnings",
     ]),
+    "field_separator.md": (1, [
+        "cards/field_separator.md:2:28: error: card 'field-separator': the text holds U+001F (INFORMATION SEPARATOR ONE), an invisible "
+        "control character: Anki separates a note's fields with it, so the card would come apart; delete it",
+        "cards/field_separator.md:8:4: error: card 'field-separator': the text holds U+0000 (NULL), an invisible control character: "
+        "Anki's fields cannot hold it; delete it",
+        "2 errors, 0 warnings",
+    ]),
     "missing_id.md": (1, [
         "cards/missing_id.md:1: error: card 'Normal magnesium' has no id: end the heading with '{#some-id}' or run 'flashdeck ids --write cards'",
         "1 error, 0 warnings",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import cloze, executor, lock, notetype, parse, validate
+from . import cloze, executor, lock, notetype, parse, scan, validate
 from .cachekey import context
 from .errors import ERROR, Diagnostic
 from .model import CLOZE, CardResult, Chunk, FileContext, Placed
@@ -181,14 +181,10 @@ def _relative(problems: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _not_utf8(ctx: FileContext, chunk: Chunk, exc: UnicodeDecodeError) -> Diagnostic:
-    data = chunk.text
-    line_start = data.rfind(b"\n", 0, exc.start) + 1
-    line = chunk.line + data.count(b"\n", 0, exc.start)
-    # Count characters, not bytes, so the column matches what an editor shows.
-    col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    line, col = scan.where(chunk.text, exc.start, chunk.line)
     return Diagnostic(
         ctx.path, line,
-        f"file is not UTF-8 (byte 0x{data[exc.start]:02x} here is not valid UTF-8): save the file again with UTF-8 encoding",
+        f"file is not UTF-8 (byte 0x{chunk.text[exc.start]:02x} here is not valid UTF-8): save the file again with UTF-8 encoding",
         ERROR, col,
     )
 

@@ -67,6 +67,12 @@ class Split:
     """The bytes between the front matter and the first card."""
 
 
+def where(data: bytes, at: int, first_line: int) -> tuple[int, int]:
+    """(line, column) of byte `at` of `data`, whose first line is `first_line`; columns count characters, as editors do."""
+    start = data.rfind(b"\n", 0, at) + 1
+    return first_line + data.count(b"\n", 0, at), len(data[start:at].decode("utf-8", "replace")) + 1
+
+
 def split(data: bytes) -> Split:
     """Cut `data` (as `load` returns it) into cards."""
     front, body_start, body_at = _front(data)

@@ -151,6 +151,12 @@ def _cloze(c: Card, headings: dict[str, int], report) -> None:
         report(first.line, f"{label}: cloze numbers skip {gaps}: number deletions c1, c2, … without gaps (learners' cards are per number, so renumber only before the first release)", WARNING, first.column)
 
 
+_UNSTORABLE = {
+    b"\x1f": "U+001F (INFORMATION SEPARATOR ONE), an invisible control character: Anki separates a note's fields with it, so the card would come apart",
+    b"\x00": "U+0000 (NULL), an invisible control character: Anki's fields cannot hold it",
+}
+
+
 def file(path: Path, split: scan.Split) -> list[Diagnostic]:
     """What is wrong in a file outside its cards: text no card holds, near-headings, unclosed fences and comments."""
     out: list[Diagnostic] = []
@@ -173,6 +179,12 @@ def file(path: Path, split: scan.Split) -> list[Diagnostic]:
     if split.unclosed_comment is not None:
         line, column = split.unclosed_comment
         out.append(Diagnostic(path, line, f"{prefix(line)}HTML comment '<!--' is never closed and hides everything below it: close it with '-->'", ERROR, column))
+    for c in chunks:
+        for raw, what in _UNSTORABLE.items():
+            at = -1
+            while (at := c.text.find(raw, at + 1)) >= 0:
+                line, column = scan.where(c.text, at, c.line)
+                out.append(Diagnostic(path, line, f"{prefix(c.line)}the text holds {what}; delete it", ERROR, column))
     stray, stopped = _preamble_text(split, lookalike_lines)
     if stray is not None:
         if chunks:
