@@ -71,38 +71,44 @@ def run(
         progress(done, total)
 
     unreadable: list[Diagnostic] = []
-    todo: list[tuple[FileContext, list[tuple[str, str]]]] = []  # batches: (file, [(key, text)])
+    # Batches are planned as places (file, chunk) and their text decoded only
+    # as they are sent: 100,000 cards' text is not held twice (100 MB).
+    plan: list[tuple[int, list[int]]] = []
     queued: set[str] = set()  # a card twice in a file is rendered once
     size = 0
-    for f, ks in zip(files, per_file):
-        batch: list[tuple[str, str]] = []
+    for i, (f, ks) in enumerate(zip(files, per_file)):
+        batch: list[int] = []
         batch_bytes = 0
-        for c, k in zip(f.chunks, ks):
+        for j, (c, k) in enumerate(zip(f.chunks, ks)):
             if k in known or k in queued:
                 continue
             try:
-                text = c.text.decode("utf-8")
+                c.text.decode("utf-8")  # (checked here, decoded again when sent: it is cheap, the copy is not)
             except UnicodeDecodeError as exc:
                 unreadable.append(_not_utf8(f.ctx, c, exc))
                 continue
             queued.add(k)
-            batch.append((k, text))
+            batch.append(j)
             batch_bytes += len(c.text)
             if batch_bytes >= BATCH_BYTES:
-                todo.append((f.ctx, batch))
+                plan.append((i, batch))
                 size += batch_bytes
                 batch, batch_bytes = [], 0
         if batch:
-            todo.append((f.ctx, batch))
+            plan.append((i, batch))
             size += batch_bytes
 
-    if todo:
-        workers = executor.cpus()
-        if executor.worth_workers(size, len(todo), workers):
-            results: Iterator = pool().map(work_remote, todo)
+    def batches() -> Iterator[tuple[FileContext, list[tuple[str, str]]]]:
+        for i, at in plan:
+            f, ks = files[i], per_file[i]
+            yield f.ctx, [(ks[j], f.chunks[j].text.decode("utf-8")) for j in at]
+
+    if plan:
+        if executor.worth_workers(size, len(plan), executor.cpus()):
+            results: Iterator = pool().map(work_remote, batches())
         else:
             mine = renderer()
-            results = (work(batch, mine) for batch in todo)
+            results = (work(batch, mine) for batch in batches())
         for batch_results in results:
             for k, result, fields in batch_results:
                 known[k] = result
