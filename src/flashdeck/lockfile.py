@@ -9,13 +9,16 @@ its line, never a silent "no lock" or a traceback.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _js
 from pathlib import Path
 
+from . import lockcheck
 from .errors import CardError
 from .identity import ID_RE
 
@@ -75,18 +78,34 @@ class Lock:
         return max(times, default=0)
 
     def dumps(self) -> str:
+        return "".join(self.text_lines())
+
+    def text_lines(self) -> Iterator[str]:
+        """The file's lines, each with its newline: a big lock is written and compared a line at a time, never held whole."""
         header: dict = {"flashdeck_lock": VERSION}
         for kind, key in (("basic", "notetype"), ("cloze", "cloze_notetype")):
             if kind in self.notetypes:
                 h, changed = self.notetypes[kind]
                 header[key] = {"hash": h, "changed": changed}
-        lines = [HEADER, json.dumps(header)]
+        yield HEADER + "\n"
+        yield json.dumps(header) + "\n"
         entries, read = self.entries, self.lines
         for key in sorted(entries):
             e = entries[key]
             known = read.get(key)
-            lines.append(known[1] if known is not None and known[0] is e else _line(e))
-        return "\n".join(lines) + "\n"
+            yield (known[1] if known is not None and known[0] is e else _line(e)) + "\n"
+
+    def digest(self) -> bytes:
+        """SHA-256 of the bytes `dumps` writes."""
+        h = hashlib.sha256()
+        for line in self.text_lines():
+            h.update(line.encode("utf-8"))
+        return h.digest()
+
+    def write(self, f) -> None:
+        """Write the file's bytes into the open binary file `f`."""
+        for line in self.text_lines():
+            f.write(line.encode("utf-8"))
 
 
 def _line(e: Entry) -> str:
@@ -106,6 +125,18 @@ def _line(e: Entry) -> str:
     )
 
 
+def file_digest(path: Path) -> bytes | None:
+    """SHA-256 of the lock file's bytes as they are on disk (what `Lock.digest` is compared with), or None."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.digest()
+
+
 def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
     """The lock at `path`, or None when there is none. Raises CardError naming the line at fault.
 
@@ -118,11 +149,12 @@ def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
         return None
     except OSError as exc:
         raise CardError(path, 0, f"cannot read the lock file ({exc.strerror or exc}): check its permissions") from None
-    known = cache.lock_record(data) if cache is not None else None
+    digest = hashlib.sha256(data).digest()
+    known = cache.lock_record(digest) if cache is not None else None
     lock = loads(data, path, now, known)
     if cache is not None and known is None:
-        canonical = lock.dumps().encode("utf-8") == data
-        cache.keep_lock_record(data, record(lock, canonical))
+        canonical = lock.digest() == digest
+        cache.keep_lock_record(digest, record(lock, canonical))
         if canonical:
             _keep_lines(lock, data)
     return lock
@@ -157,13 +189,13 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
         if len(objs) != len(numbered):
             raise ValueError("a line holds more than one value")
     except ValueError:
-        objs = [_object(line, path, n) for n, line in numbered]
+        objs = [lockcheck.json_object(line, path, n) for n, line in numbered]
     lock = Lock()
     for (n, _), obj in zip(numbered, objs):
         if not isinstance(obj, dict):
             raise CardError(path, n, "lock file line is not an object; restore it from version control")
         if "flashdeck_lock" in obj:
-            _header(obj, lock, path, n, limit)
+            lock.notetypes.update(lockcheck.header(obj, VERSION, path, n, limit))
             continue
         e = _entry(obj, path, n, limit)
         if e.id in lock.entries:
@@ -205,25 +237,6 @@ def _keep_lines(lock: Lock, data: bytes) -> None:
         lock.lines = {key: (entries[key], line) for key, line in zip(sorted(entries), lines)}
 
 
-def _object(line: str, path: Path, n: int):
-    try:
-        return json.loads(line)
-    except ValueError as exc:
-        raise CardError(path, n, f"lock file line is damaged ({exc}); restore it from version control") from None
-
-
-def _header(obj: dict, lock: Lock, path: Path, n: int, limit: int) -> None:
-    if obj["flashdeck_lock"] != VERSION or type(obj["flashdeck_lock"]) is not int:
-        raise CardError(path, n, f"lock file version {obj['flashdeck_lock']!r} is not supported by this flashdeck: upgrade flashdeck")
-    for kind, key in (("basic", "notetype"), ("cloze", "cloze_notetype")):
-        value = obj.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, dict) or not isinstance(value.get("hash"), str):
-            raise CardError(path, n, f"lock file header: '{key}' must hold a hash and a time; restore it from version control")
-        lock.notetypes[kind] = (value["hash"], _time(value.get("changed"), f"{key} changed", path, n, limit))
-
-
 def _entry(obj: dict, path: Path, n: int, limit: int) -> Entry:
     # The shape flashdeck writes, checked in one expression (10,000 entries in a tenth of the
     # time); anything else goes through the checks below, which name what is wrong.
@@ -240,66 +253,4 @@ def _entry(obj: dict, path: Path, n: int, limit: int) -> Entry:
         hashes = " ".join(f"{k}:{v}" for k, v in sorted(fields.items()))
         if all(type(k) is str and type(v) is str for k, v in fields.items()) and hashes.count(" ") == len(fields) - 1 and hashes.count(":") == len(fields):
             return Entry(sys.intern(card_id), added, changed, hashes, title, sys.intern(deck), retired, sys.intern(package))
-    return _checked_entry(obj, path, n, limit)
-
-
-def _checked_entry(obj: dict, path: Path, n: int, limit: int) -> Entry:
-    card_id = obj.get("id")
-    if not isinstance(card_id, str) or not ID_RE.fullmatch(card_id):
-        raise CardError(path, n, f"lock file line has no valid card id ({_shown(card_id)}); restore it from version control")
-
-    def text(key: str) -> str:
-        value = obj.get(key, "")
-        if not isinstance(value, str):
-            raise CardError(path, n, f"lock file: card '{card_id}': '{key}' must be text, not {_shown(value)}; restore it from version control")
-        return value
-
-    fields = obj.get("fields")
-    if not isinstance(fields, dict) or not all(isinstance(k, str) and isinstance(v, str) and ":" not in k and " " not in k + v for k, v in fields.items()):
-        raise CardError(path, n, f"lock file: card '{card_id}': 'fields' must map field names to hashes; restore it from version control")
-    retired = obj.get("retired")
-    kind = text("kind") or "basic"
-    if kind not in ("basic", "cloze"):
-        raise CardError(path, n, f"lock file: card '{card_id}': kind {_shown(kind)} is not basic or cloze; restore it from version control")
-    cloze = obj.get("cloze", {})
-    if not isinstance(cloze, dict) or not all(k.isdigit() and isinstance(v, str) for k, v in cloze.items()):
-        raise CardError(path, n, f"lock file: card '{card_id}': 'cloze' must map numbers to text; restore it from version control")
-    return Entry(
-        id=sys.intern(card_id),
-        added=_time(obj.get("added"), "added", path, n, limit, card_id),
-        changed=_time(obj.get("changed"), "changed", path, n, limit, card_id),
-        hashes=" ".join(f"{sys.intern(k)}:{v}" for k, v in sorted(fields.items())),
-        title=text("title"),
-        deck=sys.intern(text("deck")),
-        retired=None if retired is None else _time(retired, "retired", path, n, limit, card_id),
-        package=sys.intern(text("package")),
-        kind=kind,
-        cloze=tuple(sorted((int(k), v) for k, v in cloze.items())),
-    )
-
-
-def _time(value, key: str, path: Path, n: int, limit: int, card_id: str | None = None) -> int:
-    """A time in whole seconds, not before 1970 and not beyond now (plus a day's margin)."""
-    who = f"card '{card_id}': " if card_id else ""
-    if type(value) is not int:  # bool is an int to Python, not to a lock
-        raise CardError(path, n, f"lock file: {who}'{key}' must be a time in whole seconds, not {_shown(value)}; restore it from version control")
-    if value < 0:
-        raise CardError(path, n, f"lock file: {who}'{key}' is negative ({value}); restore it from version control")
-    if value > limit:
-        raise CardError(path, n, (
-            f"lock file: {who}'{key}' is {_date(value)}, in the future: a card stamped so would overwrite learners' copies at "
-            "every import; fix the clock or SOURCE_DATE_EPOCH that wrote it, then set the time to when the card really changed"
-        ))
-    return value
-
-
-def _date(t: int) -> str:
-    try:
-        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t))
-    except (OverflowError, OSError, ValueError):
-        return f"{t} seconds after 1970"
-
-
-def _shown(value) -> str:
-    s = json.dumps(value, ensure_ascii=False)
-    return s if len(s) <= 30 else s[:29] + "…"
+    return Entry(**lockcheck.entry(obj, path, n, limit))

@@ -232,12 +232,12 @@ class Store:
 
     # -- the lock file, as read or written last ----------------------------
 
-    def lock_record(self, data: bytes):
-        """What lockfile.record made of a lock file holding `data`, when this cache saw those bytes."""
-        return self.get(_lock_key(data))
+    def lock_record(self, digest: bytes):
+        """What lockfile.record made of a lock file whose bytes have this SHA-256, when this cache saw them."""
+        return self.get(_lock_key(digest))
 
-    def keep_lock_record(self, data: bytes, record: tuple) -> None:
-        self.put_value(_lock_key(data), record)
+    def keep_lock_record(self, digest: bytes, record: tuple) -> None:
+        self.put_value(_lock_key(digest), record)
 
     # -- closing -------------------------------------------------------------
 
@@ -291,5 +291,5 @@ def _batches(keys: list[str]) -> Iterator[list[str]]:
         yield keys[i : i + BATCH]
 
 
-def _lock_key(data: bytes) -> str:
-    return "L" + hashlib.sha256(context() + data).hexdigest()
+def _lock_key(digest: bytes) -> str:
+    return "L" + hashlib.sha256(context() + digest).hexdigest()
