@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import cardwork, continuity, discover, executor, lock, lockfile, media, notetype, parse, plan, retire, scan, validate
+from . import cardwork, continuity, discover, executor, lock, lockfile, media, memory, notetype, parse, plan, retire, scan, validate
 from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
 from .frontmatter import read as read_front_matter
 from .lock import build_time
@@ -157,15 +157,20 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
         files, store, s.renderer, s.workers,
         (lambda done, total: progress("cards", done, total)) if progress is not None else None,
     )
+    shown = {(c.path, c.line) for c in cards if c.result.images}
+    sources = {(f.ctx.path, ch.line): ch.text for f in files for ch in f.chunks if (f.ctx.path, ch.line) in shown}
+    del files  # past here only the text of cards with images is read (validate.images); 100,000 cards: 100 MB
+    memory.give_back()
     cached = store.hits
     problems += unreadable
     for c in cards:
         problems += [d.placed(c.path, c.line - 1) for d in c.result.problems]
     lock_path = cards_dir / LOCK_NAME
     old = _old_lock(lock_path, bundles, out_dir, problems, store)
+    memory.give_back()  # (the lock's record, read and dropped: memory.py)
     problems += validate.across(cards, cards_dir, set(old.entries))
     problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
-    cards, names, images = _images(cards, files, cards_dir, store, s, problems)
+    cards, names, images = _images(cards, sources, cards_dir, store, s, problems)
     problems += continuity.against_lock(cards, old)
     _raise_problems(problems, strict)
     new, change = lock.update(old, cards, {nt.kind: nt.fingerprint for nt in notetype.all_types()}, build_time(), lambda: lock.released_lock(lock_path))
@@ -214,15 +219,17 @@ def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Dia
     return front
 
 
-def _images(cards: list[Placed], files: list[cardwork.SourceFile], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):
-    """Resolve every image the cards show: package it under its content hash, or report it (validate.images)."""
+def _images(cards: list[Placed], sources: dict[tuple[Path, int], bytes], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):
+    """Resolve every image the cards show: package it under its content hash, or report it (validate.images).
+
+    `sources`: the text of each card that shows images, by (path, line).
+    """
     names: dict[str, dict[str, str]] = {}
     images: dict[str, dict[str, Path]] = {}
     with_images = [c for c in cards if c.result.images]
     if not with_images:
         return cards, names, images
     root = cards_dir.resolve()
-    sources = {(f.ctx.path, ch.line): ch.text for f in files for ch in f.chunks}
     finished: dict[str, Placed] = {}
     fields_of = dict(zip([c.key for c in with_images], store.fields([c.key for c in with_images])))
     for c in with_images:

