@@ -18,7 +18,7 @@ import markdown
 from . import cloze, notetype
 from .errors import ERROR, WARNING, Diagnostic
 from .model import CLOZE, Card, Section
-from .sanitize import locate, plainly_allowed, removals, sanitize
+from .sanitize import locate, plainly_allowed, removals, sanitize, unchanged
 
 EXTENSIONS = [
     "pymdownx.arithmatex",  # $…$ / $$…$$ -> \(…\) / \[…\] for Anki's MathJax, untouched by Markdown
@@ -160,9 +160,10 @@ class _Field:
                 ))
             return ""
         out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
-        if audit and self.card is not None and not plainly_allowed(out):
-            self._report_removals(out, text, line, columns)
-        out = sanitize(out)
+        if not unchanged(out):  # (most fields: the sanitizer would give them back as they are)
+            if audit and self.card is not None and not plainly_allowed(out):
+                self._report_removals(out, text, line, columns)
+            out = sanitize(out)
         m = _SINGLE_P_RE.match(out)
         return m.group(1) if m else out
 
