@@ -35,7 +35,6 @@ EXTENSION_CONFIGS = {
     "codehilite": {"guess_lang": False, "css_class": "fd-code"},
 }
 
-_SINGLE_P_RE = re.compile(r"\A<p>((?:(?!<p[ >]).)*?)</p>\Z", re.DOTALL)
 _SUP_MINUS_RE = re.compile(r"<sup>(\d*)-</sup>")
 _IMG_SRC_RE = re.compile(r'<img\b[^>]*?\bsrc="([^"]*)"')
 
@@ -159,13 +158,13 @@ class _Field:
                     ERROR,
                 ))
             return ""
-        out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
+        if "<sup>" in out:
+            out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
         if not unchanged(out):  # (most fields: the sanitizer would give them back as they are)
             if audit and self.card is not None and not plainly_allowed(out):
                 self._report_removals(out, text, line, columns)
             out = sanitize(out)
-        m = _SINGLE_P_RE.match(out)
-        return m.group(1) if m else out
+        return _unwrapped(out)
 
     def _report_removals(self, out: str, text: str, line: int | None, columns: bool) -> None:
         """Report what `sanitize(out)` will remove, at its place in `text`."""
@@ -206,6 +205,19 @@ class _Field:
             text = self.key_html if self.key_html is not None else self.markdown(opt.text, opt.line, columns=False)
             return f'<span class="fd-letter">{opt.letter}</span> <span class="fd-text">{text}</span>'
         return self.section(card.answer)
+
+
+def _unwrapped(html: str) -> str:
+    """A lone paragraph without its `<p>` wrapper: what `<p>(…)</p>` holds when no other `<p>` opens inside.
+
+    (The regular expression this replaces tried a lookahead at every character: 35 us for an
+    explanation of 600 characters, against 2 us for these substring tests.)
+    """
+    if html.startswith("<p>") and html.endswith("</p>"):
+        inner = html[3:-4]
+        if "<p>" not in inner and "<p " not in inner:
+            return inner
+    return html
 
 
 def _all_extensions_gated() -> bool:
