@@ -185,20 +185,22 @@ def number(token: str) -> str:
 @functools.lru_cache(maxsize=64)
 def words(text: Text) -> tuple[Word, ...]:
     """The words of `text` (remembered: every rule of one card reads the same texts)."""
-    found = []
-    for m in TOKEN.finditer(text.plain):
-        token = m.group()
-        sort = kind(token)
-        if sort == "word":
-            key = stem(token.lower())
-        elif sort == "code":
-            key = token.replace("\u2212", "-").lower()
-        elif token.isdigit() or not token[0].isdigit():
-            key = token  # a whole number or a Roman numeral
-        else:
-            key = number(token)
-        found.append(Word(token, m.start(), key, sort))
-    return tuple(found)
+    return tuple([Word(m.group(), m.start(), *_key(m.group())) for m in TOKEN.finditer(text.plain)])
+
+
+@functools.lru_cache(maxsize=2**16)
+def _key(token: str) -> tuple[str, str]:
+    """(key, kind) of a token, the same wherever it stands: worked out once per process."""
+    sort = kind(token)
+    if sort == "word":
+        key = stem(token.lower())
+    elif sort == "code":
+        key = token.replace("\u2212", "-").lower()
+    elif token.isdigit() or not token[0].isdigit():
+        key = token  # a whole number or a Roman numeral
+    else:
+        key = number(token)
+    return key, sort
 
 
 # Function words, and words every item uses whatever it is about: none of them can cue an
