@@ -94,7 +94,7 @@ class Renderer:
             lowered = text.lower()
             present = frozenset(t for t in _ALL_TRIGGERS if t in lowered)
             md, plain, audit = self._plans.get(present) or self._plan(present)
-            if plain and _PLAIN_RE.fullmatch(text):
+            if plain and "_" not in text and _PLAIN_RE.fullmatch(text):
                 return text, False  # what Markdown + nh3 + unwrapping give for one line of plain words
         # reset() between fields: footnotes and abbreviations would leak otherwise.
         md.reset()
@@ -266,4 +266,5 @@ _ALL_TRIGGERS |= frozenset(_AUDIT_TRIGGERS)
 # One line of words and harmless punctuation, starting with a letter: no
 # Markdown block (list, heading, quote, code) can start, no inline syntax
 # applies, and nothing needs escaping, so its HTML is the text itself.
-_PLAIN_RE = re.compile(r"[^\W\d_](?:[^\W_]|[ ,.;?!'\"()%+=-])*(?<! )")
+# ('_' is kept out by a substring test, so that each character is one class test, not an alternation.)
+_PLAIN_RE = re.compile(r"[^\W\d_][\w ,.;?!'\"()%+=-]*(?<! )")

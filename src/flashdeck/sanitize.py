@@ -221,7 +221,8 @@ _KINDS = {
 }
 _BLOCK_PARENTS = frozenset({"div", "blockquote", "li"})
 _UNSAFE = "\x00\r\u00a0\ufeff\ud800-\udfff"
-_PIECE_RE = re.compile(rf"<[^<>]*>|&(?:amp|lt|gt);|[<>&{_UNSAFE}]")
+# (One character class first, so that the regex engine skips plain text fast; then the tag or entity it starts.)
+_PIECE_RE = re.compile(rf"[<>&{_UNSAFE}](?:(?<=<)[^<>]*>|(?<=&)(?:amp|lt|gt);)?")
 _TAG_PIECE_RE = re.compile(rf'<(/?)([a-z][a-z0-9]*)((?: [a-z]+="[^"<>{_UNSAFE}]*")*)>')
 _PRE_NEWLINE_RE = re.compile(r"<pre(?: [^<>]*)?>\n")
 _VALUE_AMP_RE = re.compile(r"&(?!amp;|quot;)")
