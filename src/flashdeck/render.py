@@ -86,19 +86,21 @@ class Renderer:
         """Markdown -> sanitised HTML, with nothing reported (for text that is not an author's card)."""
         return _Field(self, None, []).markdown(text, None)
 
-    def _convert(self, text: str) -> tuple[str, bool]:
-        """(Markdown's HTML for `text`, whether the sanitizer's audit can find anything in it)."""
+    def _convert(self, text: str) -> tuple[str, bool, bool]:
+        """(Markdown's HTML for `text`, whether the sanitizer's audit can find anything in it, whether it is final)."""
         if not self._fast:
             md, audit = self._md, True
         else:
             lowered = text.lower()
-            present = frozenset(t for t in _ALL_TRIGGERS if t in lowered)
+            words = "_" not in text and _PLAIN_RE.fullmatch(text) is not None
+            # (plain words can hold only the triggers made of their own characters)
+            present = frozenset(t for t in (_PLAIN_TRIGGERS if words else _ALL_TRIGGERS) if t in lowered)
             md, plain, audit = self._plans.get(present) or self._plan(present)
-            if plain and "_" not in text and _PLAIN_RE.fullmatch(text):
-                return text, False  # what Markdown + nh3 + unwrapping give for one line of plain words
+            if plain and words:
+                return text, False, True  # what Markdown + nh3 + unwrapping give for one line of plain words
         # reset() between fields: footnotes and abbreviations would leak otherwise.
         md.reset()
-        return md.convert(text), audit
+        return md.convert(text), audit, False
 
     @property
     def _md(self) -> markdown.Markdown:
@@ -149,7 +151,7 @@ class _Field:
         if not text.strip():
             return ""
         try:
-            out, audit = self.renderer._convert(text)
+            out, audit, final = self.renderer._convert(text)
         except RecursionError:
             if self.card is not None:
                 self.problems.append(Diagnostic(
@@ -158,6 +160,8 @@ class _Field:
                     ERROR,
                 ))
             return ""
+        if final:
+            return out
         if "<sup>" in out:
             out = _SUP_MINUS_RE.sub("<sup>\\1\u2212</sup>", out)  # Cl^-^ -> a real minus sign
         if not unchanged(out):  # (most fields: the sanitizer would give them back as they are)
@@ -268,3 +272,5 @@ _ALL_TRIGGERS |= frozenset(_AUDIT_TRIGGERS)
 # applies, and nothing needs escaping, so its HTML is the text itself.
 # ('_' is kept out by a substring test, so that each character is one class test, not an alternation.)
 _PLAIN_RE = re.compile(r"[^\W\d_][\w ,.;?!'\"()%+=-]*(?<! )")
+_PLAIN_TRIGGERS = tuple(t for t in _ALL_TRIGGERS if all(c.isalnum() or c in " ,.;?!'\"()%+=-" for c in t))
+"""The triggers _PLAIN_RE's words may hold ('www.', four spaces): its characters only."""
