@@ -146,6 +146,8 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
                 fields, images = rendered.fields, rendered.images
         kind = card.kind
         hidden = tuple((n, " / ".join(d.text for d in card.deletions if d.number == n)) for n in cloze.numbers(card.deletions)) if kind == CLOZE else ()
+        # With images, the packaged names come first (media.py, then `finish`); else the hashes are known now.
+        known = _hashes(kind, fields, card.tags) if fields is not None and not images else {}
         result = CardResult(
             id=card.id,
             title=card.title,
@@ -157,18 +159,21 @@ def work(batch: tuple[FileContext, list[tuple[str, str]]], renderer: Renderer) -
             cloze=hidden,
             id_column=card.id_column,
             bad_id=card.facts.bad_id or None,
+            **known,
         )
-        if fields is not None and not images:  # with images, the packaged names come first (media.py)
-            result = finish(result, fields)
         out.append((k, result, fields))
     return out
 
 
 def finish(result: CardResult, fields: tuple[str, ...]) -> CardResult:
     """`result` with the hashes of its final fields: the lock's, and the package's digest."""
-    names = notetype.of(result.kind).fields
+    return replace(result, **_hashes(result.kind, fields, result.tags))
+
+
+def _hashes(kind: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> dict[str, str]:
+    names = notetype.of(kind).fields
     digest = hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()[:32]
-    return replace(result, hashes=lock.field_hashes(names, fields, result.tags), digest=digest)
+    return {"hashes": lock.field_hashes(names, fields, tags), "digest": digest}
 
 
 def work_remote(batch) -> list:

@@ -62,7 +62,7 @@ def option_words(text: tx.Text) -> list[tx.Word]:
 
 def squashed(text: tx.Text) -> str:
     """The option's words run together: Na+/K+-ATPase = Na+-K+-ATPase, Claudin-16 = Claudin 16, but Cl- is not Cl."""
-    return "".join(tx.respell(m.group().lower()) for m in tx.TOKEN.finditer(text.plain))
+    return "".join([tx.respell(w.text.lower()) for w in tx.words(text)])  # (words: TOKEN's matches, already found)
 
 
 def contrast(a: tx.Word, b: tx.Word) -> bool:

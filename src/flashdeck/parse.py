@@ -54,7 +54,7 @@ def card(text: str, first_line: int, ctx: FileContext) -> Card:
     body = lines[1:]
     mask = code[1:]
     for k, line in enumerate(body):
-        if mask[k]:
+        if mask[k] or ":" not in line:  # (the colon: a cheap test before the pattern)
             continue
         tm = _TAGS_RE.match(line.strip())
         if tm and not _BULLET_RE.match(line):
@@ -67,7 +67,7 @@ def card(text: str, first_line: int, ctx: FileContext) -> Card:
                     tags.append(tag)
             body[k] = ""
     facts["bad_tags"] = tuple(bad_tags)
-    shuffle, allow, unknown = _directives(raw, code, first_line)
+    shuffle, allow, unknown = _directives(raw, code, first_line) if "flashdeck:" in text else (None, frozenset(), ())
     facts["unknown_directives"] = unknown
     common = dict(
         id=card_id, title=title, path=ctx.path, line=first_line, deck=ctx.deck, tags=tuple(tags),
@@ -77,7 +77,7 @@ def card(text: str, first_line: int, ctx: FileContext) -> Card:
         return Card(question=Section(title, first_line), empty=True, facts=Facts(**facts), **common)
 
     body0 = first_line + 1  # file line of body[0]
-    h3 = [k for k, line in enumerate(body) if not mask[k] and heading.atx(line, 3) is not None]
+    h3 = [k for k, line in enumerate(body) if not mask[k] and line.startswith(("#", " ")) and heading.atx(line, 3) is not None]
     intro_end = h3[0] if h3 else len(body)
     sections: dict[str, Section] = {}
     seen: dict[str, int] = {}

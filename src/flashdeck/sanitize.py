@@ -2,9 +2,9 @@
 
 Python-Markdown's output is not sanitised (its `convert` docstring says so)
 and authors may write raw HTML, so every field passes through nh3 with the
-allowlists below before it reaches a card. `removals` tells the author what
-will be removed, at its place, on the stdlib HTML parser; nh3 stays the one
-that enforces the lists.
+allowlists below before it reaches a card (unless `unchanged` shows that nh3
+would give it back as it is). `removals` tells the author what will be
+removed, at its place, on the stdlib HTML parser; nh3 enforces the lists.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def sanitize(fragment: str) -> str:
 
     `removals(fragment)` says what this takes out, for the author's warnings.
     """
-    return _CLEANER.clean(fragment)
+    return fragment if unchanged(fragment) else _CLEANER.clean(fragment)
 
 
 def _keep_url(tag: str, attribute: str, value: str | None) -> bool:
@@ -206,3 +206,94 @@ def plainly_allowed(fragment: str) -> bool:
                 if name == "style" and not set(_style_properties(value)) <= STYLE_PROPERTIES:
                     return False
         pos = m.end()
+
+
+
+# `unchanged`: what nh3 (html5ever's parser and serializer, then the allowlists) gives back as it
+# was. Blocks sit only in blocks that may hold them (so no tag is closed or opened by the parser),
+# no <pre> starts with a newline (the parser drops it), no void or self-closed tag (written back
+# as <br>), no character or entity the serializer writes otherwise (&nbsp;, &quot; in text, &#…;),
+# no byte-order mark (dropped at the start). tests/test_sanitize_unchanged.py checks it against nh3.
+_INLINE, _A, _LI, _BLOCK = range(4)
+_KINDS = {
+    **dict.fromkeys("abbr b code del em i ins kbd mark s small span strong sub sup u".split(), _INLINE),
+    "a": _A, "li": _LI, **dict.fromkeys("p ul ol blockquote pre div h1 h2 h3 h4 h5 h6".split(), _BLOCK),
+}
+_BLOCK_PARENTS = frozenset({"div", "blockquote", "li"})
+_UNSAFE = "\x00\r\u00a0\ufeff\ud800-\udfff"
+# (One character class first, so that the regex engine skips plain text fast; then the tag or entity it starts.)
+_PIECE_RE = re.compile(rf"[<>&{_UNSAFE}](?:(?<=<)[^<>]*>|(?<=&)(?:amp|lt|gt);)?")
+_TAG_PIECE_RE = re.compile(rf'<(/?)([a-z][a-z0-9]*)((?: [a-z]+="[^"<>{_UNSAFE}]*")*)>')
+_PRE_NEWLINE_RE = re.compile(r"<pre(?: [^<>]*)?>\n")
+_VALUE_AMP_RE = re.compile(r"&(?!amp;|quot;)")
+# A link nh3's URL parser surely reads (a plain host name: no IDNA, no IP address, no user or
+# long port), so that it keeps the href as written; or a link to a place in the page.
+_PLAIN_HREF_RE = re.compile(
+    r"(?:[hH][tT][tT][pP][sS]?://(?:[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*\.)+[a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*(?::[0-9]{1,4})?(?=[/?#]|\Z)|#)"
+    r"[\x21\x23-\x3b\x3d\x3f-\x5b\x5d-\x7e]*"
+)
+_PIECES: dict[str, tuple[bool, str, int] | bool] = {}
+"""What `_piece` said of each tag seen (most are the same few: <p>, </li>, <em>)."""
+
+
+def unchanged(fragment: str) -> bool:
+    """True when `sanitize(fragment)` is `fragment` itself, shown without running nh3; False when unsure.
+
+    Python-Markdown's HTML for most fields is a plain tree of allowed tags,
+    which nh3 parses and writes back as it was. Anything unusual returns
+    False, and nh3 cleans the field.
+    """
+    if "<pre" in fragment and _PRE_NEWLINE_RE.search(fragment):
+        return False
+    stack: list[str] = []
+    for piece in _PIECE_RE.findall(fragment):
+        info = _PIECES.get(piece)
+        if info is None:
+            info = _piece(piece)
+        if info is True:
+            continue  # &amp;, &lt;, &gt;
+        if info is False:
+            return False
+        end, tag, kind = info
+        if end:
+            if not stack or stack.pop() != tag:
+                return False
+            continue
+        if kind == _A:
+            if "a" in stack:
+                return False
+        elif kind == _LI:
+            if not stack or stack[-1] not in ("ul", "ol"):
+                return False
+        elif kind == _BLOCK and stack and stack[-1] not in _BLOCK_PARENTS:
+            return False  # (so no block ever opens inside a paragraph, a heading or inline markup)
+        stack.append(tag)
+    return not stack
+
+
+def _piece(piece: str) -> tuple[bool, str, int] | bool:
+    """(end tag?, name, kind) for a tag `unchanged` can vouch for; True for an entity; False for anything else."""
+    m = _TAG_PIECE_RE.fullmatch(piece)
+    if m is None:
+        info: tuple[bool, str, int] | bool = piece[0] == "&" and len(piece) > 1
+    elif m.group(2) not in _KINDS or (m.group(1) and m.group(3)):
+        info = False
+    else:
+        info = (bool(m.group(1)), m.group(2), _KINDS[m.group(2)])
+        if m.group(3) and not _attributes_kept(m.group(2), m.group(3)):
+            info = False
+    if len(_PIECES) < 4096:
+        _PIECES[piece] = info
+    return info
+
+
+def _attributes_kept(tag: str, attributes: str) -> bool:
+    allowed = (ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())) - {"style"}  # (nh3 rewrites style)
+    names = set()
+    for name, value in _ATTR_RE.findall(attributes):
+        if name not in allowed or name in names or ("&" in value and _VALUE_AMP_RE.search(value)):
+            return False
+        names.add(name)
+        if name == "href" and not _PLAIN_HREF_RE.fullmatch(html.unescape(value)):
+            return False
+    return True
