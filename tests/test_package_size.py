@@ -73,6 +73,7 @@ def test_many_notes_added_in_one_build_get_consecutive_unique_ids():
     """Note ids start at the added time in ms and step by one: 10,000 new cards in one build (this was quadratic)."""
     added = {f"c{i:05d}": 1_700_000_000 for i in range(10_000)}
     added["c00000"] = 1_700_000_005  # added 5 s later: lands after the run of the others
-    ids = timed_ids([(when, cid) for cid, when in added.items()])
-    assert [ids[f"c{i:05d}"] for i in range(1, 10_000)] == list(range(1_700_000_000_000, 1_700_000_000_000 + 9_999))
-    assert ids["c00000"] == 1_700_000_009_999
+    ids = timed_ids([(when, cid, (0,)) for cid, when in added.items()])
+    assert [ids[f"c{i:05d}"][0] for i in range(1, 10_000)] == list(range(1_700_000_000_000, 1_700_000_000_000 + 9_999))
+    assert ids["c00000"][0] == 1_700_000_009_999
+    assert all(cards == (note,) for note, cards in ids.values()), "one card a note: card ids run with the note ids"

@@ -11,10 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Hashable, Iterable
-from typing import TypeVar
-
-K = TypeVar("K", bound=Hashable)
+from collections.abc import Iterable
 
 GUID_NAMESPACE = "flashdeck"
 ID_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -57,18 +54,25 @@ def checksum(first_field: str) -> int:
     return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16)
 
 
-def timed_ids(added: Iterable[tuple[int, K]]) -> dict[K, int]:
-    """Note or card ids from (added time, key): the time in ms, made unique in (time, key) order.
+def timed_ids(notes: Iterable[tuple[int, str, tuple[int, ...]]]) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """Note and card ids from (added time, card id, template ordinals): id -> (note id, card id of each ordinal, in order).
 
-    Anki matches notes by GUID, so these ids only name the notes and cards
-    inside the package (and become a new learner's ids, Anki's "created" date).
+    Each id is the time in ms, made unique in (time, card id, ordinal) order,
+    note ids and card ids each a sequence of their own. Anki matches notes by
+    GUID, so these ids only name the notes and cards inside the package (and
+    become a new learner's ids, Anki's "created" date).
     """
-    ids: dict[K, int] = {}
-    last = -1
-    for when, key in sorted(added):
+    out: dict[str, tuple[int, tuple[int, ...]]] = {}
+    last_note = last_card = -1
+    for when, key, ords in sorted(notes):
         # In this order every id taken so far is <= last, and the ids from the
         # current time up to `last` are all taken: the first free one is
         # max(base, last + 1) (probing one by one was quadratic).
-        last = max(when * 1000, last + 1)
-        ids[key] = last
-    return ids
+        base = when * 1000
+        last_note = max(base, last_note + 1)
+        cards = []
+        for _ in sorted(ords):
+            last_card = max(base, last_card + 1)
+            cards.append(last_card)
+        out[key] = (last_note, tuple(cards))
+    return out

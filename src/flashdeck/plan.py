@@ -111,22 +111,28 @@ def producer(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Sto
 def _pack_notes(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store) -> Iterator[package.PackNote]:
     """The package's notes in order, fields read from the store as they are written (never all in memory)."""
     entries = new.entries
-    ids = timed_ids([(entries[c.result.id].added, c.result.id) for c in plan.live] + [(entries[n.id].added, n.id) for n in plan.retired])
-    card_ids = timed_ids(
-        [(entries[c.result.id].added, (c.result.id, o)) for c in plan.live for o in c.result.ords]
-        + [(entries[n.id].added, (n.id, o)) for n in plan.retired for o in n.ords]
-    )
+    ids = timed_ids([(entries[c.result.id].added, c.result.id, c.result.ords) for c in plan.live] + [(entries[n.id].added, n.id, n.ords) for n in plan.retired])
     for c, fields in zip(plan.live, store.fields([c.key for c in plan.live])):
         if fields is None:
             raise FlashdeckError(c.path, c.line, "this card's entry in the build cache failed its integrity check and was dropped: run the build again")
         fields = media.rewrite(fields, names.get(c.key, {}))
         r, e = c.result, entries[c.result.id]
         did = plan.decks[c.deck]
-        yield package.PackNote(ids[r.id], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), tuple((card_ids[(r.id, o)], o, did) for o in r.ords))
+        nid, cards = ids[r.id]
+        yield package.PackNote(nid, guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), _cards(cards, r.ords, did))
     for n in plan.retired:
         e = entries[n.id]
         did = plan.decks[n.deck]
-        yield package.PackNote(ids[n.id], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), tuple((card_ids[(n.id, o)], o, did) for o in n.ords))
+        nid, cards = ids[n.id]
+        yield package.PackNote(nid, guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), _cards(cards, n.ords, did))
+
+
+def _cards(ids: tuple[int, ...], ords: tuple[int, ...], did: int) -> tuple[tuple[int, int, int], ...]:
+    """(card id, ordinal, deck id) of a note's cards, in the order of `ords`; `ids` are in ordinal order (timed_ids)."""
+    if len(ords) == 1:
+        return ((ids[0], ords[0], did),)
+    by_ord = dict(zip(sorted(ords), ids))
+    return tuple((by_ord[o], o, did) for o in ords)
 
 
 def _timestamp(plan: Plan, entries, mods: dict[str, int]) -> int:
