@@ -167,7 +167,6 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
         problems += [d.placed(c.path, c.line - 1) for d in c.result.problems]
     lock_path = cards_dir / LOCK_NAME
     old = _old_lock(lock_path, bundles, out_dir, problems, store)
-    memory.give_back()  # (the lock's record, read and dropped: memory.py)
     problems += validate.across(cards, cards_dir, set(old.entries))
     problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
     cards, names, images = _images(cards, sources, cards_dir, store, s, problems)
