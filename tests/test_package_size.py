@@ -73,7 +73,13 @@ def test_many_notes_added_in_one_build_get_consecutive_unique_ids():
     """Note ids start at the added time in ms and step by one: 10,000 new cards in one build (this was quadratic)."""
     added = {f"c{i:05d}": 1_700_000_000 for i in range(10_000)}
     added["c00000"] = 1_700_000_005  # added 5 s later: lands after the run of the others
-    ids = timed_ids([(when, cid, (0,)) for cid, when in added.items()])
-    assert [ids[f"c{i:05d}"][0] for i in range(1, 10_000)] == list(range(1_700_000_000_000, 1_700_000_000_000 + 9_999))
-    assert ids["c00000"][0] == 1_700_000_009_999
-    assert all(cards == (note,) for note, cards in ids.values()), "one card a note: card ids run with the note ids"
+    note_ids, card_ids = timed_ids([(when, cid, (0,)) for cid, when in added.items()])  # (in the order of `added`)
+    assert list(note_ids[1:]) == list(range(1_700_000_000_000, 1_700_000_000_000 + 9_999))
+    assert note_ids[0] == 1_700_000_009_999
+    assert card_ids == note_ids, "one card a note: card ids run with the note ids"
+
+
+def test_a_cloze_notes_card_ids_run_on_and_the_next_note_starts_after_them():
+    note_ids, card_ids = timed_ids([(1_700_000_000, "b", (0,)), (1_700_000_000, "a", (0, 1, 2))])
+    assert list(note_ids) == [1_700_000_000_001, 1_700_000_000_000]
+    assert list(card_ids) == [1_700_000_000_003, 1_700_000_000_000], "a's three cards take ...000 to ...002"

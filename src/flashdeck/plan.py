@@ -111,27 +111,25 @@ def producer(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Sto
 def _pack_notes(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store) -> Iterator[package.PackNote]:
     """The package's notes in order, fields read from the store as they are written (never all in memory)."""
     entries = new.entries
-    ids = timed_ids([(entries[c.result.id].added, c.result.id, c.result.ords) for c in plan.live] + [(entries[n.id].added, n.id, n.ords) for n in plan.retired])
-    for c, fields in zip(plan.live, store.fields([c.key for c in plan.live])):
+    note_ids, card_ids = timed_ids([(entries[c.result.id].added, c.result.id, c.result.ords) for c in plan.live] + [(entries[n.id].added, n.id, n.ords) for n in plan.retired])
+    for i, (c, fields) in enumerate(zip(plan.live, store.fields([c.key for c in plan.live]))):
         if fields is None:
             raise FlashdeckError(c.path, c.line, "this card's entry in the build cache failed its integrity check and was dropped: run the build again")
         fields = media.rewrite(fields, names.get(c.key, {}))
         r, e = c.result, entries[c.result.id]
         did = plan.decks[c.deck]
-        nid, cards = ids[r.id]
-        yield package.PackNote(nid, guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), _cards(cards, r.ords, did))
-    for n in plan.retired:
+        yield package.PackNote(note_ids[i], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), _cards(card_ids[i], r.ords, did))
+    for i, n in enumerate(plan.retired, start=len(plan.live)):
         e = entries[n.id]
         did = plan.decks[n.deck]
-        nid, cards = ids[n.id]
-        yield package.PackNote(nid, guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), _cards(cards, n.ords, did))
+        yield package.PackNote(note_ids[i], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), _cards(card_ids[i], n.ords, did))
 
 
-def _cards(ids: tuple[int, ...], ords: tuple[int, ...], did: int) -> tuple[tuple[int, int, int], ...]:
-    """(card id, ordinal, deck id) of a note's cards, in the order of `ords`; `ids` are in ordinal order (timed_ids)."""
+def _cards(first: int, ords: tuple[int, ...], did: int) -> tuple[tuple[int, int, int], ...]:
+    """(card id, ordinal, deck id) of a note's cards, in the order of `ords`; card ids run from `first` in ordinal order (timed_ids)."""
     if len(ords) == 1:
-        return ((ids[0], ords[0], did),)
-    by_ord = dict(zip(sorted(ords), ids))
+        return ((first, ords[0], did),)
+    by_ord = {o: first + k for k, o in enumerate(sorted(ords))}
     return tuple((by_ord[o], o, did) for o in ords)
 
 
