@@ -73,18 +73,25 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
         "seconds": round(wall, 3),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
         "peak_tree_mb": round(sampler.peak / 2**20, 1),
-        "peak_process_mb": round(usage.ru_maxrss / 1024, 1),
+        # (not ru_maxrss: Linux carries the forking process's high-water mark across exec, so every
+        # command launched from this script, which holds a whole corpus, reported at least its size)
+        "peak_process_mb": round(sampler.peak_single / 2**20, 1),
         "stdout": stdout,
     }
 
 
 class _TreeSampler(threading.Thread):
-    """Sums the resident memory of a process and all its descendants, every 20 ms; keeps the peak."""
+    """Sums the resident memory of a process and all its descendants, every 20 ms; keeps the peak.
+
+    Also keeps the largest high-water mark (VmHWM) any one of them reached: the kernel's own peak
+    of each process since its exec, so a short peak between two samples still counts.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak = 0
+        self.peak_single = 0
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -93,11 +100,13 @@ class _TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, _tree_rss(self.pid))
+            total, single = _tree_rss(self.pid)
+            self.peak, self.peak_single = max(self.peak, total), max(self.peak_single, single)
             self._halt.wait(0.02)
 
 
-def _tree_rss(root: int) -> int:
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(the resident memory of `root` and its descendants now, the largest VmHWM among them)."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -118,7 +127,18 @@ def _tree_rss(root: int) -> int:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(p, 0) for p in tree)
+    return sum(rss.get(p, 0) for p in tree), max((_high_water(p) for p in tree), default=0)
+
+
+def _high_water(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def flashdeck(*args: str) -> list[str]:
