@@ -45,8 +45,7 @@ from .model import CardResult
 
 BATCH = 500
 """Rows written or read per statement."""
-BIG_VALUE = 1 << 16
-"""From this size a value is authenticated in place rather than copied behind its key."""
+BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
 _SCHEMA = """
