@@ -45,7 +45,12 @@ def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_f
     env = {**os.environ, "TMPDIR": str(scratch), "SOURCE_DATE_EPOCH": "1700000000"}
     command = [sys.executable, "-m", "flashdeck", "build", str(cards), "--out", str(out)]
     subprocess.run(command, env=env, check=True, capture_output=True)
-    (cards / "big" / "part00.md").write_text(CARD.format(n="edited") + "\n", encoding="utf-8")
+    # The edited card shows a big image that does not compress: zipping it keeps the package's temp
+    # file being written for a good part of a second, so the interrupt lands inside that, and not
+    # after it (a rebuild's collection is done in a few hundredths of a second, collection.py).
+    (cards / "big" / "figure.png").write_bytes(os.urandom(24 * 2**20))
+    edited = CARD.format(n="edited").replace("?\n\n", "?\n\n![A figure](figure.png)\n\n", 1)
+    (cards / "big" / "part00.md").write_text(edited + "\n", encoding="utf-8")
     env["SOURCE_DATE_EPOCH"] = "1700086400"
     before = {**every_file(out), **every_file(cards)}
     assert (out / "big.apkg") in before and (cards / "flashdeck.lock") in before

@@ -106,7 +106,7 @@ def build(
         digest = p.new.digest()  # (compared and written a line at a time: 100,000 cards' lock is 30 MB)
         if lockfile.file_digest(lock_path) != digest:
             jobs.append((lock_path, p.new.write))
-            p.store.keep_lock_record(digest, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
+            p.store.put_value(lockfile.record_key(digest), lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:

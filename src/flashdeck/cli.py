@@ -129,10 +129,12 @@ def _print_build(report, dry: bool, verbose: bool) -> None:
         verb = "unchanged" if pkg.unchanged else ("would write" if dry else "wrote")
         retired = f" (+{pkg.retired} retired)" if pkg.retired else ""
         how = ""
+        total = pkg.cards + pkg.retired
+        kept = f"{pkg.notes_written:,} of {total:,} notes written, the rest kept from the last build; " if pkg.notes_written < total else ""
         if verbose and pkg.deflate == "chunked":
-            how = f" [collection deflated in chunks: {pkg.chunks_deflated} new, {pkg.chunks_reused} from the cache]"
+            how = f" [{kept}collection deflated in chunks: {pkg.chunks_deflated} new, {pkg.chunks_reused} from the cache]"
         elif verbose and pkg.deflate:
-            how = " [collection deflated as one stream]"
+            how = f" [{kept}collection deflated as one stream]"
         print(f"{verb} {pkg.path}: {pkg.cards} cards{retired} in {decks_shown(pkg.decks)}{how}")
     if unchanged and not verbose:
         n = len(unchanged)

@@ -20,6 +20,7 @@ from json.encoder import encode_basestring as _js
 from pathlib import Path
 
 from . import lockcheck
+from .cachekey import context
 from .errors import CardError
 from .identity import ID_RE
 
@@ -151,14 +152,19 @@ def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
     except OSError as exc:
         raise CardError(path, 0, f"cannot read the lock file ({exc.strerror or exc}): check its permissions") from None
     digest = hashlib.sha256(data).digest()
-    known = cache.lock_record(digest) if cache is not None else None
+    known = cache.get(record_key(digest)) if cache is not None else None
     lock = loads(data, path, now, known)
     if cache is not None and known is None:
         canonical = lock.digest() == digest
-        cache.keep_lock_record(digest, record(lock, canonical))
+        cache.put_value(record_key(digest), record(lock, canonical))
         if canonical:
             _keep_lines(lock, data)
     return lock
+
+
+def record_key(digest: bytes) -> str:
+    """The cache's key for what `record` made of a lock file whose bytes have this SHA-256."""
+    return "L" + hashlib.sha256(context() + digest).hexdigest()
 
 
 def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:

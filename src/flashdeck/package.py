@@ -15,40 +15,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import tempfile
 import time
 import zipfile
-from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import notetype
+from . import collection, notetype
 from .deflate import ChunkedDeflate
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
-PAGE_SIZE = 16384
 BIG_ENTRY = 8 * 2**20
 CHUNKED_MIN = 1 << 19
 """Collections smaller than this (about 300 notes) are deflated as one stream: chunking pays only on a rebuild of a big one."""
-
-
-@dataclass(frozen=True, slots=True)
-class PackNote:
-    """One note and its cards as they go into the collection."""
-
-    nid: int
-    guid: str
-    kind: str
-    mod: int
-    """Modification time (Unix seconds): from the lock."""
-    tags: tuple[str, ...]
-    fields: tuple[str, ...]
-    csum: int
-    cards: tuple[tuple[int, int, int], ...]
-    """(card id, template ordinal, deck id) of each card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +74,13 @@ class Written:
     """`chunked` (chunks reused from the cache where unchanged) or `stream`."""
     chunks_deflated: int = 0
     chunks_reused: int = 0
+    notes_written: int = 0
+    """Notes inserted into the collection: all of them, or on a patched rebuild only those that changed (collection.py)."""
 
 
 def write(
     out: BinaryIO,
-    notes: Iterable[PackNote],
+    notes: collection.Notes,
     decks: dict[str, int],
     model_mods: dict[str, int],
     media: dict[str, Path],
@@ -106,18 +88,20 @@ def write(
     facts: Facts,
     store=None,
     context: bytes = b"",
+    key: str = "",
 ) -> Written:
     """Write an .apkg holding `notes` to the open binary file `out`.
 
     `decks` maps deck names to ids, `model_mods` the note types the notes use
     (by kind) to when they last changed, `media` packaged names to files; `timestamp` dates the zip
     entries and the collection, so the same input gives the same bytes.
-    `store` (store.Store) keeps the collection's deflated chunks for the next build.
+    `store` (store.Store) keeps the collection's deflated chunks for the next build, and under
+    `key` its working database (collection.py).
     """
     written = Written()
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
-        _write_collection(db_path, notes, decks, model_mods, timestamp, facts)
+        written.notes_written = collection.write(db_path, notes, decks, model_mods, timestamp, facts, store, key)
         when = max(timestamp, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "collection.anki2", db_path, when, store, context, written)
@@ -172,46 +156,3 @@ def _close_entry(dest) -> None:
     except KeyboardInterrupt:
         dest.close()  # (a no-op when the first close got past its own cleanup)
         raise
-
-
-def _write_collection(db_path: Path, notes: Iterable[PackNote], decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts: Facts) -> None:
-    conn = sqlite3.connect(db_path)
-    try:
-        cur = conn.cursor()
-        # A throwaway file that write.py moves into place only once complete:
-        # no journal or fsync needed. 16 KiB pages hold ~12 notes instead of ~3,
-        # so far less of the file is page slack (the .apkg shrinks by a tenth).
-        cur.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        cur.execute("PRAGMA journal_mode = OFF")
-        cur.execute("PRAGMA synchronous = OFF")
-        cur.executescript(facts.schema)
-        cur.executescript(facts.col)
-        count = 0
-        cards = array("q")  # (cid, nid, did, ord, mod, position) of every card, flat: 48 bytes a card, not a 200-byte tuple
-        sort_index = {nt.kind: nt.sort_field for nt in notetype.all_types()}
-        model_ids = {nt.kind: nt.id for nt in notetype.all_types()}
-
-        # Rows are generated while SQLite inserts them: no second copy of every
-        # note's fields is held in memory (100,000 notes are ~150 MB of HTML).
-        def note_rows():
-            nonlocal count
-            for n in notes:
-                count += 1
-                tags = " " + " ".join(n.tags) + " " if n.tags else ""
-                for cid, ord_, did in n.cards:
-                    cards.extend((cid, n.nid, did, ord_, n.mod, count))
-                yield (n.nid, n.guid, model_ids[n.kind], n.mod, -1, tags, "\x1f".join(n.fields), n.fields[sort_index[n.kind]], n.csum, 0, "")
-
-        cur.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows())
-        cur.executemany("INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", zip(*[iter(cards)] * 6))
-        deck_json = json.loads(cur.execute("SELECT decks FROM col").fetchone()[0])
-        newest_model = max(model_mods.values(), default=0)
-        for name, did in sorted(decks.items()):
-            deck_json[str(did)] = dict(facts.deck, id=did, name=name, mod=newest_model)
-        first = min(decks.values()) if decks else 1
-        models = {str(model_ids[kind]): dict(facts.models[kind], mod=mod, did=first) for kind, mod in sorted(model_mods.items())}
-        cur.execute("UPDATE col SET decks = ?, models = ?, mod = ?", (json.dumps(deck_json), json.dumps(models), timestamp * 1000))
-        conn.commit()
-    finally:
-        conn.close()
-

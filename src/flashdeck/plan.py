@@ -10,11 +10,12 @@ as it is, byte-identical.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import media, notetype, package
+from . import collection, media, notetype, package
 from .cachekey import context
 from .discover import Bundle
 from .errors import FlashdeckError
@@ -36,6 +37,7 @@ class PackageReport:
     deflate: str = ""
     chunks_deflated: int = 0
     chunks_reused: int = 0
+    notes_written: int = 0
 
 
 
@@ -99,38 +101,66 @@ def producer(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Sto
         kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
         mods = {k: new.notetypes[k][1] for k in sorted(kinds)}
         written = package.write(
-            f, _pack_notes(plan, names, new, store), plan.decks, mods, plan.media,
-            _timestamp(plan, entries, mods), facts(), store, context(),
+            f, _Notes(plan, names, new, store), plan.decks, mods, plan.media,
+            _timestamp(plan, entries, mods), facts(), store, context(), "k" + _package_key(plan.report.path)[1:],
         )
         r = plan.report
         r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
+        r.notes_written = written.notes_written
 
     return produce
 
 
-def _pack_notes(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store) -> Iterator[package.PackNote]:
-    """The package's notes in order, fields read from the store as they are written (never all in memory)."""
-    entries = new.entries
-    note_ids, card_ids = timed_ids([(entries[c.result.id].added, c.result.id, c.result.ords) for c in plan.live] + [(entries[n.id].added, n.id, n.ords) for n in plan.retired])
-    for i, (c, fields) in enumerate(zip(plan.live, store.fields([c.key for c in plan.live]))):
-        if fields is None:
-            raise FlashdeckError(c.path, c.line, "this card's entry in the build cache failed its integrity check and was dropped: run the build again")
-        fields = media.rewrite(fields, names.get(c.key, {}))
-        r, e = c.result, entries[c.result.id]
-        did = plan.decks[c.deck]
-        yield package.PackNote(note_ids[i], guid(r.id), r.kind, e.changed, r.tags, fields, checksum(fields[0]), _cards(card_ids[i], r.ords, did))
-    for i, n in enumerate(plan.retired, start=len(plan.live)):
-        e = entries[n.id]
-        did = plan.decks[n.deck]
-        yield package.PackNote(note_ids[i], guid(n.id), n.kind, e.retired or e.changed, n.tags, n.fields, checksum(n.fields[0]), _cards(card_ids[i], n.ords, did))
+class _Notes:
+    """A package's notes for collection.write: `rows` in brief at once, `notes()` with their fields as they are written."""
+
+    def __init__(self, plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store) -> None:
+        self._plan, self._names, self._store, entries = plan, names, store, new.entries
+        self._mods = [entries[c.result.id].changed for c in plan.live] + [entries[n.id].retired or entries[n.id].changed for n in plan.retired]
+        heads = [(entries[c.result.id].added, c.result.id, c.result.ords) for c in plan.live] + [(entries[n.id].added, n.id, n.ords) for n in plan.retired]
+        self._note_ids, card_ids = timed_ids(heads)
+        digests, cards = bytearray(), array("q")
+        for i, c in enumerate(plan.live):
+            r = c.result
+            digests += _row_digest(r.id, r.kind, self._mods[i], r.tags, r.digest, names.get(c.key))
+            _cards(cards, card_ids[i], self._note_ids[i], r.ords, plan.decks[c.deck], self._mods[i], i + 1)
+        for i, n in enumerate(plan.retired, start=len(plan.live)):
+            digests += _row_digest(n.id, n.kind, self._mods[i], n.tags, hashlib.sha256("\x1f".join(n.fields).encode()).hexdigest(), None)
+            _cards(cards, card_ids[i], self._note_ids[i], n.ords, plan.decks[n.deck], self._mods[i], i + 1)
+        self.rows = collection.Rows(self._note_ids, bytes(digests), cards)
+
+    def notes(self, positions: Sequence[int] | None = None) -> Iterator[collection.PackNote]:
+        plan, live = self._plan, len(self._plan.live)
+        at = list(range(live + len(plan.retired))) if positions is None else positions
+        alive = [i for i in at if i < live]
+        for i, fields in zip(alive, self._store.fields([plan.live[i].key for i in alive])):
+            c = plan.live[i]
+            if fields is None:
+                raise FlashdeckError(c.path, c.line, "this card's entry in the build cache failed its integrity check and was dropped: run the build again")
+            fields = media.rewrite(fields, self._names.get(c.key, {}))
+            yield collection.PackNote(self._note_ids[i], guid(c.result.id), c.result.kind, self._mods[i], c.result.tags, fields, checksum(fields[0]))
+        for i in at[len(alive):]:
+            n = plan.retired[i - live]
+            yield collection.PackNote(self._note_ids[i], guid(n.id), n.kind, self._mods[i], n.tags, n.fields, checksum(n.fields[0]))
 
 
-def _cards(first: int, ords: tuple[int, ...], did: int) -> tuple[tuple[int, int, int], ...]:
-    """(card id, ordinal, deck id) of a note's cards, in the order of `ords`; card ids run from `first` in ordinal order (timed_ids)."""
+def _row_digest(card_id: str, kind: str, mod: int, tags: tuple[str, ...], fields_digest: str, names: dict[str, str] | None) -> bytes:
+    """16 bytes that change whenever anything in the note's row but its id does (its fields, by their digest)."""
+    shown = repr(sorted(names.items())) if names else ""
+    return hashlib.blake2b(f"{card_id}\0{kind}\0{mod}\0{' '.join(tags)}\0{fields_digest}\0{shown}".encode(), digest_size=16).digest()
+
+
+def _cards(out: array, first: int, nid: int, ords: tuple[int, ...], did: int, mod: int, position: int) -> None:
+    """Append a note's card rows (card id, note id, deck id, ordinal, mod, position) to `out`, in the order of `ords`.
+
+    Card ids run from `first` in ordinal order (timed_ids).
+    """
     if len(ords) == 1:
-        return ((first, ords[0], did),)
+        out.extend((first, nid, did, ords[0], mod, position))
+        return
     by_ord = {o: first + k for k, o in enumerate(sorted(ords))}
-    return tuple((by_ord[o], o, did) for o in ords)
+    for o in ords:
+        out.extend((by_ord[o], nid, did, o, mod, position))
 
 
 def _timestamp(plan: Plan, entries, mods: dict[str, int]) -> int:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import cachekey
-from .cachekey import cache_root, context
+from .cachekey import cache_root
 from .cachekey import dump_result as _dump_result
 from .cachekey import load_result as _load_result
 from .model import CardResult
@@ -71,6 +71,7 @@ class Store:
         self._key = b""
         self._db: sqlite3.Connection | None = None
         self._writes = False
+        self._files: Path | None = None
         if persist:
             self._open_cache(Path(cards_dir), writable)
         self._out = self._db if self._writes else self._scratch()
@@ -92,6 +93,7 @@ class Store:
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
             db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
             self._db, self._writes = db, writable
+            self._files = root / f"{name}.files" if writable else None
         except (OSError, sqlite3.Error):
             self._db, self._writes = None, False
 
@@ -235,14 +237,26 @@ class Store:
         mac.update(data)  # (not joined first: a 100,000-card lock record is 15 MB)
         return mac.digest()
 
-    # -- the lock file, as read or written last ----------------------------
+    # -- big files kept beside the cache (collection.py) --------------------
 
-    def lock_record(self, digest: bytes):
-        """What lockfile.record made of a lock file whose bytes have this SHA-256, when this cache saw them."""
-        return self.get(_lock_key(digest))
+    def file_slot(self, key: str) -> Path | None:
+        """Where the cache keeps a file under `key` (its MAC goes in a value), or None without a writable cache."""
+        if self._files is None:
+            return None
+        try:
+            self._files.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        self._used.add(key)
+        return self._files / key
 
-    def keep_lock_record(self, digest: bytes, record: tuple) -> None:
-        self.put_value(_lock_key(digest), record)
+    def file_mac(self, path: Path) -> bytes:
+        """The MAC of a file's bytes (read in blocks: a 100,000-note collection is 150 MB)."""
+        mac = hmac.new(self._key or b"scratch", b"file\0", "sha256")
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                mac.update(block)
+        return mac.digest()
 
     # -- closing -------------------------------------------------------------
 
@@ -260,7 +274,10 @@ class Store:
                     db.execute("DELETE FROM blob WHERE key NOT IN (SELECT key FROM used)")
             for db in self._databases(writable_only=True):
                 db.commit()
-        except sqlite3.Error:
+            for path in self._files.iterdir() if prune and self._files is not None and self._files.is_dir() else ():
+                if path.name not in self._used:  # (a package gone, or a file left by a build that was stopped)
+                    path.unlink(missing_ok=True)
+        except (sqlite3.Error, OSError):
             pass
         self._used = set()
         self.hits = 0
@@ -295,6 +312,3 @@ def _batches(keys: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(keys), BATCH):
         yield keys[i : i + BATCH]
 
-
-def _lock_key(digest: bytes) -> str:
-    return "L" + hashlib.sha256(context() + digest).hexdigest()

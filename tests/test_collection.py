@@ -1,0 +1,150 @@
+"""A big package's collection is patched from the last build's, and still ships the bytes of a cold build.
+
+collection.py writes a package of VACUUM_FROM notes or more as a working
+database (the last build's, kept in the cache, with only the rows that differ
+written again) vacuumed into the file that ships. Every test here compares a
+rebuild with a cold build of the same sources and lock (`use_cache=False`),
+byte for byte, and reads `--verbose`'s count of notes written, so a rebuild
+that quietly inserted everything again would fail too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flashdeck import api, cachekey, collection
+from flashdeck.cli import main
+
+N = collection.VACUUM_FROM + 20
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+def card(i: int, extra: str = "", tag: str = "") -> str:
+    if i % 7 == 0:  # a cloze card now and then: more than one card to a note
+        return f"## Cloze {i} {{#k-{i}}}\nItem {i} has {{{{c1::part {i}}}}} and {{{{c2::piece {i}}}}}.{extra}\n\n### Explanation\nReason {i}.\n"
+    return f"## Card {i} {{#k-{i}}}\nWhat is item {i}?{extra}\n\n### Answer\nValue {i}.\n\n### Explanation\nBecause of rule {i}.\n\nTags: {tag or f't{i % 3}'}\n"
+
+
+def write_deck(cards: Path, numbers: list[int], edits: dict[int, str] | None = None, deck: str = "Big", tags: dict[int, str] | None = None) -> None:
+    edits, tags = edits or {}, tags or {}
+    text = f"---\ndeck: {deck}\n---\n" + "\n".join(card(i, edits.get(i, ""), tags.get(i, "")) for i in numbers)
+    (cards / "big.md").write_text(text, encoding="utf-8")
+
+
+def build(cards: Path, out: Path, capsys) -> tuple[bytes, int]:
+    """Build with the cache (CLI, --verbose): the package's bytes and how many notes its collection wrote."""
+    capsys.readouterr()
+    assert main(["build", str(cards), "--out", str(out), "--verbose"]) == 0
+    said = capsys.readouterr().out
+    m = re.search(r"\[([\d,]+) of ([\d,]+) notes written", said)
+    written = int(m.group(1).replace(",", "")) if m else None
+    return (out / "big.apkg").read_bytes(), written
+
+
+def cold(cards: Path, out: Path) -> bytes:
+    """The same sources and lock built without any cache."""
+    shutil.rmtree(out, ignore_errors=True)
+    api.build(cards, out, use_cache=False)
+    return (out / "big.apkg").read_bytes()
+
+
+@pytest.fixture
+def deck(tmp_path, capsys):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    write_deck(cards, list(range(N)))
+    first, written = build(cards, tmp_path / "dist", capsys)
+    assert written is None  # a cold build writes every note, and says nothing about it
+    assert first == cold(cards, tmp_path / "cold")
+    return cards
+
+
+EDITS = {
+    "one card's text": (list(range(N)), {5: " Edited."}, "Big"),
+    "one card's tags": (list(range(N)), {}, "Big", {8: "renal"}),
+    "a card added in the middle": ([*range(100), 10_000, *range(100, N)], {}, "Big"),
+    "a card deleted (retired)": ([i for i in range(N) if i != 50], {}, "Big"),
+    "the cards' order": (list(reversed(range(N))), {}, "Big"),
+    "every card's deck": (list(range(N)), {}, "Bigger"),
+    "a cloze card gets a third deletion": (list(range(N)), {14: " And {{c3::more}}."}, "Big"),
+}
+
+
+@pytest.mark.parametrize("change", list(EDITS), ids=list(EDITS))
+def test_a_rebuild_after_a_change_equals_a_cold_build(deck, tmp_path, capsys, change):
+    write_deck(deck, *EDITS[change])
+    rebuilt, written = build(deck, tmp_path / "dist", capsys)
+    assert rebuilt == cold(deck, tmp_path / "cold")
+    if change in ("one card's text", "one card's tags", "a cloze card gets a third deletion"):
+        assert written == 1
+    elif change == "a card deleted (retired)":
+        assert written == 1  # its notice replaces its note
+    elif change == "a card added in the middle":
+        assert written is not None and written < 5
+
+
+def test_a_run_of_rebuilds_keeps_equal_to_cold_builds(deck, tmp_path, capsys):
+    numbers = list(range(N))
+    steps = [
+        (numbers, {3: " One."}),
+        (numbers, {3: " One.", 200: " Two."}),
+        ([*numbers, 20_000, 20_001], {3: " One."}),
+        ([n for n in numbers if n not in (7, 8)] + [20_000, 20_001], {}),
+        ([n for n in numbers if n not in (7, 8)] + [20_000, 20_001], {}),
+    ]
+    for n, (kept, edits) in enumerate(steps):
+        write_deck(deck, kept, edits)
+        rebuilt, written = build(deck, tmp_path / "dist", capsys)
+        assert rebuilt == cold(deck, tmp_path / f"cold-{n}"), f"step {n}"
+        assert written is not None or n == 4, f"step {n}: the collection was inserted afresh"
+
+
+def working_databases() -> list[Path]:
+    return sorted(p for p in cachekey.cache_root().glob("*.files/*") if p.is_file())
+
+
+def test_a_planted_working_database_is_not_used(deck, tmp_path, capsys):
+    """What ships depends only on the sources and the lock: an altered copy in the cache is thrown away."""
+    (work,) = working_databases()
+    conn = sqlite3.connect(work)
+    conn.execute("UPDATE notes SET flds = flds || '<script>alert(1)</script>' WHERE id = (SELECT min(id) FROM notes)")
+    conn.commit()
+    conn.close()
+    write_deck(deck, list(range(N)), {9: " Edited."})
+    rebuilt, written = build(deck, tmp_path / "dist", capsys)
+    assert written is None  # inserted afresh
+    assert b"<script>alert(1)" not in rebuilt and rebuilt == cold(deck, tmp_path / "cold")
+
+
+def test_the_working_database_of_a_package_that_is_gone_is_dropped(deck, tmp_path, capsys):
+    (before,) = working_databases()
+    (deck / "big.md").rename(deck / "other.md")
+    assert main(["build", str(deck), "--out", str(tmp_path / "dist")]) == 0
+    (after,) = working_databases()  # other.md's: big.md's package is gone, and so is its copy
+    assert after.name != before.name
+
+
+def test_a_patched_collection_imports_into_anki(deck, tmp_path, capsys):
+    from ankiutil import import_apkg, new_collection, notes_by_id
+
+    write_deck(deck, list(range(N)), {5: " Edited."})
+    _, written = build(deck, tmp_path / "dist", capsys)
+    assert written == 1
+    col = new_collection(tmp_path / "anki")
+    try:
+        import_apkg(col, tmp_path / "dist" / "big.apkg")
+        notes = notes_by_id(col)
+        assert len(notes) == N
+        assert "Edited." in notes["k-5"]["Question"]
+        assert col.card_count() == N + len([i for i in range(N) if i % 7 == 0])
+    finally:
+        col.close()
