@@ -101,7 +101,7 @@ def build(
         plans = plan.plans(p.bundles, p.cards, p.retired, p.media, p.new, p.store, out_dir)
         changed = [pl for pl in plans if not pl.report.unchanged]
         report.packages = [pl.report for pl in plans]
-        jobs = [(pl.report.path, plan.producer(pl, p.names, p.new, p.store, s.facts, _told(progress, n, len(changed)))) for n, pl in enumerate(changed)]
+        jobs = [(pl.report.path, plan.producer(pl, p.names, p.new, p.store, lambda: s.facts(p.store), _told(progress, n, len(changed)))) for n, pl in enumerate(changed)]
         lock_path = cards_dir / LOCK_NAME
         digest = p.new.digest()  # (compared and written a line at a time: 100,000 cards' lock is 30 MB)
         if lockfile.file_digest(lock_path) != digest:

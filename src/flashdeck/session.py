@@ -42,9 +42,9 @@ class Session:
             self._stores[k] = Store(cards_dir, persist, writable)
         return self._stores[k]
 
-    def facts(self) -> package.Facts:
+    def facts(self, store: Store | None = None) -> package.Facts:
         if self._facts is None:
-            self._facts = package.facts()
+            self._facts = package.facts(store)
         return self._facts
 
     def image_name(self, store: Store, path: Path, st: os.stat_result) -> str:
