@@ -311,3 +311,22 @@ def test_another_flashdeck_version_gets_other_keys(cards, tmp_path, monkeypatch)
         monkeypatch.undo()
         cachekey.context.cache_clear()
     assert report.cached == 0
+
+
+def test_a_big_value_kept_beside_the_cache_that_was_altered_is_not_used(cards, tmp_path, monkeypatch):
+    """Values from store.BIG_FILE bytes up live in files beside the cache; these fixtures are small,
+    so the threshold is lowered to put every value there. An altered file fails its MAC like a row."""
+    import marshal
+
+    monkeypatch.setattr(store, "BIG_FILE", 1)
+    api.build(cards, tmp_path / "dist")
+    (facts,) = [p for p in cachekey.cache_root().glob("*.files/F*.value")]
+    schema, col, models, deck = marshal.loads(facts.read_bytes())
+    models = {kind: dict(model, css=model["css"] + "</style><script>alert(1)</script>") for kind, model in models.items()}
+    facts.write_bytes(marshal.dumps((schema, col, models, deck), 2))
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
+    api.build(cards, tmp_path / "dist")
+    built = packages(tmp_path / "dist")
+    assert not any(b"alert(1)" in zipfile.ZipFile(tmp_path / "dist" / name).read("collection.anki2") for name in built)
+    assert built == cold(cards, tmp_path / "cold")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import continuity
+from flashdeck import continuity, lockfile
 from flashdeck.cli import main
 from flashdeck.errors import CardError
 from flashdeck.lock import field_hashes, update
@@ -387,3 +387,28 @@ def test_revived_card_with_new_content_is_stamped_once(tmp_path, capsys, monkeyp
     assert entries[1]["retired"] == T1
     for entry in entries[2:]:
         assert (entry["title"], entry["changed"], entry["added"], "retired" in entry) == ("New title", T1 + 100, T0, False)
+
+
+def test_a_lock_read_back_from_the_cache_is_the_lock_in_the_file(tmp_path):
+    """A build reads the lock from the record the cache kept of its bytes (lockfile.record): it must hold what the file holds."""
+    from flashdeck.store import Store
+
+    live = [note("a-1", deck="One"), note("b-2", deck="Two", title="B two"), note("c-3", deck="One")]
+    lock, _ = update(Lock(), live, NT, T0)
+    lock, _ = update(lock, live[:2], NT, T1)  # c-3 leaves the sources: retired at T1
+    entries = dict(lock.entries)
+    entries["z-9"] = Entry("z-9", T0, T1, "Text:abc", "Cloze", "Three", None, "b", "cloze", ((1, "x"), (2, "y / z")))
+    lock = Lock(dict(lock.notetypes), dict(sorted(entries.items())))
+    path = tmp_path / "flashdeck.lock"
+    path.write_text(lock.dumps(), encoding="utf-8")
+    store = Store(tmp_path)
+    parsed = read_lock(path, cache=store)  # read line by line; the cache keeps its record
+    known = store.get(lockfile.record_key(hashlib.sha256(path.read_bytes()).digest()))
+    assert known is not None
+    from_record = lockfile.loads(path.read_bytes(), path, known=known)
+    assert read_lock(path, cache=store).entries == from_record.entries
+    store.close()
+    assert from_record.entries == parsed.entries == read_lock(path).entries
+    assert from_record.entries["c-3"].retired == T1 and from_record.entries["a-1"].retired is None
+    assert from_record.entries["z-9"].cloze == ((1, "x"), (2, "y / z"))
+    assert from_record.notetypes == parsed.notetypes and from_record.lines == parsed.lines

@@ -46,6 +46,8 @@ from .model import CardResult
 BATCH = 500
 """Rows written or read per statement."""
 BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
+BIG_FILE = 1 << 20  # from this size a value is kept in a file beside the cache (put_value)
+_VALUE = ".value"
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
 _SCHEMA = """
@@ -214,18 +216,38 @@ class Store:
                 row = db.execute("SELECT value, mac FROM blob WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error:
                 continue
-            if row is not None and hmac.compare_digest(row[1], self._mac(b"b", key, row[0])):
+            if row is None:
+                continue
+            data = row[0]
+            if not data and self._files is not None and key.isalnum():  # kept in a file beside the cache (put_value)
                 try:
-                    return marshal.loads(row[0])
+                    data = (self._files / f"{key}{_VALUE}").read_bytes()
+                except OSError:
+                    return None
+            if hmac.compare_digest(row[1], self._mac(b"b", key, data)):
+                try:
+                    return marshal.loads(data)
                 except (ValueError, EOFError, TypeError):
                     return None
         return None
 
     def put_value(self, key: str, value) -> None:
         self._used.add(key)
-        data = marshal.dumps(value)
+        data = marshal.dumps(value, 2)  # (version 2 keeps no memo of every object written: 100,000 cards' lock record is 300,000 of them)
+        mac = self._mac(b"b", key, data)
+        if len(data) >= BIG_FILE and key.isalnum() and self._out is self._db and self.file_slot(key) is not None:
+            # A big value goes to a file, its MAC to the table: SQLite would hold two more copies
+            # of it while inserting (100,000 cards' lock record is 23 MB).
+            path = self._files / f"{key}{_VALUE}"
+            try:
+                with open(path.with_name(path.name + ".new"), "wb") as f:
+                    f.write(data)
+                os.replace(f.name, path)
+                data = b""
+            except OSError:
+                pass
         try:
-            self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, self._mac(b"b", key, data)))
+            self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, mac))
         except sqlite3.Error:
             pass
 
@@ -275,7 +297,7 @@ class Store:
             for db in self._databases(writable_only=True):
                 db.commit()
             for path in self._files.iterdir() if prune and self._files is not None and self._files.is_dir() else ():
-                if path.name not in self._used:  # (a package gone, or a file left by a build that was stopped)
+                if path.name.removesuffix(_VALUE) not in self._used:  # (a package gone, or a file left by a build that was stopped)
                     path.unlink(missing_ok=True)
         except (sqlite3.Error, OSError):
             pass
