@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import api, cachekey, store
+from flashdeck import api, cachefiles, cachekey, store
 from flashdeck.cli import main
 from flashdeck.session import Session
 
@@ -314,11 +314,11 @@ def test_another_flashdeck_version_gets_other_keys(cards, tmp_path, monkeypatch)
 
 
 def test_a_big_value_kept_beside_the_cache_that_was_altered_is_not_used(cards, tmp_path, monkeypatch):
-    """Values from store.BIG_FILE bytes up live in files beside the cache; these fixtures are small,
+    """Values from cachefiles.BIG_FILE bytes up live in files beside the cache; these fixtures are small,
     so the threshold is lowered to put every value there. An altered file fails its MAC like a row."""
     import marshal
 
-    monkeypatch.setattr(store, "BIG_FILE", 1)
+    monkeypatch.setattr(cachefiles, "BIG_FILE", 1)
     api.build(cards, tmp_path / "dist")
     (facts,) = [p for p in cachekey.cache_root().glob("*.files/F*.value")]
     schema, col, models, deck = marshal.loads(facts.read_bytes())

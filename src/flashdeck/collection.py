@@ -85,11 +85,12 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     if len(rows.nids) < VACUUM_FROM or sqlite3.sqlite_version_info < (3, 27):  # (VACUUM INTO came in SQLite 3.27)
         _fresh(db_path, source.notes(), rows, decks, model_mods, timestamp, facts)
         return len(rows.nids)
-    slot = store.file_slot(key) if store is not None and key else None
+    files = store.files(key) if store is not None and key else None
+    slot = files.slot(key) if files is not None else None
     work = slot.with_name(slot.name + ".new") if slot is not None else db_path.with_name("work.anki2")
     base = _base(facts)
     record = store.get(key) if slot is not None else None
-    patched = _usable(record, base) and _copy_verified(store, slot, work, record[2])
+    patched = _usable(record, base) and _copy_verified(files, slot, work, record[2])
     if patched:
         written = _patch(work, source, record, decks, model_mods, timestamp, facts)
     else:
@@ -104,7 +105,7 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
         work.unlink()
         return written
     os.replace(work, slot)
-    store.put_value(key, (RECORD, base, store.file_mac(slot), rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
+    store.put_value(key, (RECORD, base, files.mac(slot), rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
     return written
 
 
@@ -119,11 +120,11 @@ def _usable(record, base: str) -> bool:
     return isinstance(record, tuple) and len(record) == 6 and record[0] == RECORD and record[1] == base and all(isinstance(v, bytes) for v in record[2:])
 
 
-def _copy_verified(store, src: Path, dst: Path, mac: bytes) -> bool:
+def _copy_verified(files, src: Path, dst: Path, mac: bytes) -> bool:
     """Copy `src` to `dst` and keep the copy when its bytes match `mac` (the copy is checked: a build beside may replace `src`)."""
     try:
         shutil.copyfile(src, dst)
-        if hmac.compare_digest(store.file_mac(dst), mac):
+        if hmac.compare_digest(files.mac(dst), mac):
             return True
     except OSError:
         pass

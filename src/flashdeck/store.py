@@ -37,7 +37,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import cachekey
+from . import cachefiles, cachekey
 from .cachekey import cache_root
 from .cachekey import dump_result as _dump_result
 from .cachekey import load_result as _load_result
@@ -46,8 +46,6 @@ from .model import CardResult
 BATCH = 500
 """Rows written or read per statement."""
 BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
-BIG_FILE = 1 << 20  # from this size a value is kept in a file beside the cache (put_value)
-_VALUE = ".value"
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
 _SCHEMA = """
@@ -73,7 +71,7 @@ class Store:
         self._key = b""
         self._db: sqlite3.Connection | None = None
         self._writes = False
-        self._files: Path | None = None
+        self._files: cachefiles.Files | None = None
         if persist:
             self._open_cache(Path(cards_dir), writable)
         self._out = self._db if self._writes else self._scratch()
@@ -95,7 +93,7 @@ class Store:
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
             db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
             self._db, self._writes = db, writable
-            self._files = root / f"{name}.files" if writable else None
+            self._files = cachefiles.Files(root / f"{name}.files", self._key) if writable else None
         except (OSError, sqlite3.Error):
             self._db, self._writes = None, False
 
@@ -219,10 +217,9 @@ class Store:
             if row is None:
                 continue
             data = row[0]
-            if not data and self._files is not None and key.isalnum():  # kept in a file beside the cache (put_value)
-                try:
-                    data = (self._files / f"{key}{_VALUE}").read_bytes()
-                except OSError:
+            if not data and self._files is not None:  # kept in a file beside the cache (put_value)
+                data = self._files.read_value(key)
+                if data is None:
                     return None
             if hmac.compare_digest(row[1], self._mac(b"b", key, data)):
                 try:
@@ -235,17 +232,8 @@ class Store:
         self._used.add(key)
         data = marshal.dumps(value, 2)  # (version 2 keeps no memo of every object written: 100,000 cards' lock record is 300,000 of them)
         mac = self._mac(b"b", key, data)
-        if len(data) >= BIG_FILE and key.isalnum() and self._out is self._db and self.file_slot(key) is not None:
-            # A big value goes to a file, its MAC to the table: SQLite would hold two more copies
-            # of it while inserting (100,000 cards' lock record is 23 MB).
-            path = self._files / f"{key}{_VALUE}"
-            try:
-                with open(path.with_name(path.name + ".new"), "wb") as f:
-                    f.write(data)
-                os.replace(f.name, path)
-                data = b""
-            except OSError:
-                pass
+        if len(data) >= cachefiles.BIG_FILE and self._files is not None and self._out is self._db and self._files.write_value(key, data):
+            data = b""  # (in a file: cachefiles.py)
         try:
             self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, mac))
         except sqlite3.Error:
@@ -261,24 +249,11 @@ class Store:
 
     # -- big files kept beside the cache (collection.py) --------------------
 
-    def file_slot(self, key: str) -> Path | None:
-        """Where the cache keeps a file under `key` (its MAC goes in a value), or None without a writable cache."""
-        if self._files is None:
-            return None
-        try:
-            self._files.mkdir(exist_ok=True)
-        except OSError:
-            return None
-        self._used.add(key)
-        return self._files / key
-
-    def file_mac(self, path: Path) -> bytes:
-        """The MAC of a file's bytes (read in blocks: a 100,000-note collection is 150 MB)."""
-        mac = hmac.new(self._key or b"scratch", b"file\0", "sha256")
-        with open(path, "rb") as f:
-            while block := f.read(1 << 20):
-                mac.update(block)
-        return mac.digest()
+    def files(self, key: str) -> cachefiles.Files | None:
+        """The folder beside the cache, for a file kept under `key` (its MAC goes in a value); None without a writable cache."""
+        if self._files is not None:
+            self._used.add(key)
+        return self._files
 
     # -- closing -------------------------------------------------------------
 
@@ -296,9 +271,8 @@ class Store:
                     db.execute("DELETE FROM blob WHERE key NOT IN (SELECT key FROM used)")
             for db in self._databases(writable_only=True):
                 db.commit()
-            for path in self._files.iterdir() if prune and self._files is not None and self._files.is_dir() else ():
-                if path.name.removesuffix(_VALUE) not in self._used:  # (a package gone, or a file left by a build that was stopped)
-                    path.unlink(missing_ok=True)
+            if prune and self._files is not None:
+                self._files.prune(self._used)
         except (sqlite3.Error, OSError):
             pass
         self._used = set()
