@@ -125,6 +125,18 @@ def test_a_planted_working_database_is_not_used(deck, tmp_path, capsys):
     assert b"<script>alert(1)" not in rebuilt and rebuilt == cold(deck, tmp_path / "cold")
 
 
+def test_what_a_stopped_build_left_beside_the_cache_does_not_stop_the_next(deck, tmp_path, capsys):
+    (work,) = working_databases()
+    (cache,) = cachekey.cache_root().glob("*.sqlite")
+    with sqlite3.connect(cache) as db:  # no record of it: as after a first build that was stopped
+        db.execute("DELETE FROM blob WHERE key = ?", (work.name,))
+    left = work.with_name(work.name + ".new")
+    shutil.copyfile(tmp_path / "dist" / "big.apkg", left)
+    write_deck(deck, list(range(N)), {9: " Edited."})
+    rebuilt, written = build(deck, tmp_path / "dist", capsys)
+    assert written is None and rebuilt == cold(deck, tmp_path / "cold")
+
+
 def test_the_working_database_of_a_package_that_is_gone_is_dropped(deck, tmp_path, capsys):
     (before,) = working_databases()
     (deck / "big.md").rename(deck / "other.md")

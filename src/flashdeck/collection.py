@@ -94,6 +94,7 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     if patched:
         written = _patch(work, source, record, decks, model_mods, timestamp, facts)
     else:
+        work.unlink(missing_ok=True)  # (what a stopped build left there)
         _fresh(work, source.notes(), rows, decks, model_mods, timestamp, facts)
         written = len(rows.nids)
     conn = sqlite3.connect(work)
