@@ -22,6 +22,10 @@ from flashdeck.lockfile import LOCK_NAME
 GOOD = "## {title} {{#{id}}}\nWhat is {id}?\n\n### Answer\nThis.\n\n### Explanation\n{explanation}\n"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -199,7 +203,9 @@ def test_real_watcher_rebuilds_after_a_saved_edit_and_stops_cleanly_on_ctrl_c(tm
         seen.append(line)
         return line
 
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+    # (SIGINT set back to its default in the child: a shell that starts pytest in the background
+    # has it ignored, and Python then installs no handler, so Ctrl-C would never arrive.)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint) as process:
         reader = threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in process.stdout], daemon=True)
         reader.start()
         try:
