@@ -200,11 +200,13 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
     say("rebuild after a one-card edit")
     corpus.edit_one_card(cards)
     result["rebuild"] = run(flashdeck("build", str(cards), "--out", str(out), "--verbose"), root, env)
-    m = re.search(r"\[collection deflated in chunks: (\d+) new, (\d+) from the cache\]", result["rebuild"]["stdout"])
+    m = re.search(r"collection deflated in chunks: (\d+) new, (\d+) from the cache\]", result["rebuild"]["stdout"])
     result["rebuild_deflate"] = (
         {"path": "chunked", "deflated": int(m.group(1)), "reused": int(m.group(2))} if m
         else {"path": "stream" if "one stream" in result["rebuild"]["stdout"] else "unknown"}
     )
+    kept = re.search(r"\[([\d,]+) of ([\d,]+) notes written", result["rebuild"]["stdout"])  # (a patched collection: collection.py)
+    result["rebuild_notes_written"] = int(kept.group(1).replace(",", "")) if kept else None
     wrote = re.findall(r"^wrote ", result["rebuild"]["stdout"], re.M)
     result["rebuild_packages_written"] = len(wrote)
     say("check")
@@ -248,7 +250,11 @@ def table(results: list[dict]) -> str:
     for r in results:
         d = r["rebuild_deflate"]
         how = f"{d['deflated']} chunks deflated, {d['reused']} from the cache" if d["path"] == "chunked" else f"deflated as {d['path']}"
-        notes.append(f"- {names[r['layout']]}, {r['cards']:,}: the rebuild wrote {r['rebuild_packages_written']} of {r['packages']} package(s) ({how})")
+        patched = f", {r['rebuild_notes_written']:,} note(s) into its collection" if r.get("rebuild_notes_written") is not None else ""
+        notes.append(
+            f"- {names[r['layout']]}, {r['cards']:,}: the rebuild wrote {r['rebuild_packages_written']} of {r['packages']} package(s) ({how}{patched});"
+            f" largest process: rebuild {r['rebuild']['peak_process_mb']:.0f} MB, check {r['check']['peak_process_mb']:.0f} MB"
+        )
         if "apkg_ratio_to_genanki" in r:
             notes.append(f"  .apkg {r['apkg_bytes'] / 2**20:.1f} MB, genanki's writer {r['genanki_apkg_bytes'] / 2**20:.1f} MB: {r['apkg_ratio_to_genanki']:.3f}x")
         if "ankdown" in r:

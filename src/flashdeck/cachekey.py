@@ -14,7 +14,9 @@ import functools
 import hashlib
 import marshal
 import os
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 from .errors import Diagnostic
@@ -36,6 +38,43 @@ def cache_root() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("flashdeck", appauthor=False))
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
+CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
+"""
+
+
+def open_cache(cards_dir: Path, writable: bool) -> tuple[sqlite3.Connection | None, bytes, Path]:
+    """The cache of `cards_dir`: its database (None when there is none to use), the machine's key, and the folder beside it."""
+    key = b""
+    try:
+        root = cache_root()
+        name = hashlib.sha256(str(cards_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        path = root / f"{name}.sqlite"
+        key = machine_key(root, create=writable)
+        if not key or (not writable and not path.exists()):
+            return None, key, Path()
+        if writable:
+            db = sqlite3.connect(path, timeout=2)
+            db.executescript(SCHEMA)
+        else:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
+        return db, key, root / f"{name}.files"
+    except (OSError, sqlite3.Error):
+        return None, key, Path()
+
+
+def scratch() -> tuple[str, sqlite3.Connection]:
+    """A throwaway database in a new temp folder (the caller deletes the folder)."""
+    folder = tempfile.mkdtemp(prefix="flashdeck-")
+    db = sqlite3.connect(os.path.join(folder, "build.sqlite"))
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.executescript(SCHEMA)
+    return folder, db
 
 
 def machine_key(root: Path, create: bool) -> bytes:

@@ -27,18 +27,14 @@ the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import marshal
-import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import cachefiles, cachekey
-from .cachekey import cache_root
 from .cachekey import dump_result as _dump_result
 from .cachekey import load_result as _load_result
 from .model import CardResult
@@ -48,10 +44,6 @@ BATCH = 500
 BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
-CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
-"""
 class Store:
     """The results and fields of one build, backed by the cache of its cards folder when there is one.
 
@@ -66,6 +58,8 @@ class Store:
         self.hits = 0
         self._memo: dict[str, CardResult] = {}
         self._used: set[str] = set()
+        self._stale: list[str] | None = None
+        """Keys of the cache's card rows that this build's one pass over the table did not ask for."""
         self._pending: list[tuple] = []
         self._scratch_dir: str | None = None
         self._key = b""
@@ -73,37 +67,15 @@ class Store:
         self._writes = False
         self._files: cachefiles.Files | None = None
         if persist:
-            self._open_cache(Path(cards_dir), writable)
+            db, self._key, folder = cachekey.open_cache(Path(cards_dir), writable)
+            if db is not None:
+                self._db, self._writes = db, writable
+                self._files = cachefiles.Files(folder, self._key)  # (read by `check` too; written only when writable)
         self._out = self._db if self._writes else self._scratch()
-
-    # -- opening ------------------------------------------------------------
-
-    def _open_cache(self, cards_dir: Path, writable: bool) -> None:
-        try:
-            root = cache_root()
-            name = hashlib.sha256(str(cards_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
-            path = root / f"{name}.sqlite"
-            self._key = cachekey.machine_key(root, create=writable)
-            if not self._key or (not writable and not path.exists()):
-                return
-            if writable:
-                db = sqlite3.connect(path, timeout=2)
-                db.executescript(_SCHEMA)
-            else:
-                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-            db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
-            self._db, self._writes = db, writable
-            self._files = cachefiles.Files(root / f"{name}.files", self._key) if writable else None
-        except (OSError, sqlite3.Error):
-            self._db, self._writes = None, False
 
     def _scratch(self) -> sqlite3.Connection:
         """A throwaway file for the fields of results the cache does not keep (deleted on close)."""
-        self._scratch_dir = tempfile.mkdtemp(prefix="flashdeck-")
-        db = sqlite3.connect(os.path.join(self._scratch_dir, "build.sqlite"))
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(_SCHEMA)
+        self._scratch_dir, db = cachekey.scratch()
         return db
 
     # -- card results -------------------------------------------------------
@@ -121,7 +93,7 @@ class Store:
         wanted = {k: k for k in keys}  # (results are kept under the caller's key objects, not the rows' copies: 100,000 cards, 11 MB)
         try:
             if len(keys) >= SCAN_FROM:
-                batches = [(r for r in self._db.execute("SELECT key, result, rmac FROM card") if r[0] in wanted)]
+                batches = [self._scan(wanted)]
             else:
                 batches = (self._db.execute(f"SELECT key, result, rmac FROM card WHERE key IN ({','.join('?' * len(b))})", b) for b in _batches(keys))
             for rows in batches:
@@ -135,6 +107,15 @@ class Store:
         self.hits += len(found) - before
         self._memo.update(found)
         return found
+
+    def _scan(self, wanted: dict[str, str]) -> Iterator[tuple]:
+        """One pass over the card rows: those in `wanted`; the keys of the others are noted for `commit`."""
+        stale = self._stale = []
+        for row in self._db.execute("SELECT key, result, rmac FROM card"):
+            if row[0] in wanted:
+                yield row
+            else:
+                stale.append(row[0])
 
     def empty(self) -> bool:
         """Whether no card result is known yet (a cold build)."""
@@ -232,7 +213,7 @@ class Store:
         self._used.add(key)
         data = marshal.dumps(value, 2)  # (version 2 keeps no memo of every object written: 100,000 cards' lock record is 300,000 of them)
         mac = self._mac(b"b", key, data)
-        if len(data) >= cachefiles.BIG_FILE and self._files is not None and self._out is self._db and self._files.write_value(key, data):
+        if len(data) >= cachefiles.BIG_FILE and self._writes and self._out is self._db and self._files.write_value(key, data):
             data = b""  # (in a file: cachefiles.py)
         try:
             self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, mac))
@@ -251,8 +232,9 @@ class Store:
 
     def files(self, key: str) -> cachefiles.Files | None:
         """The folder beside the cache, for a file kept under `key` (its MAC goes in a value); None without a writable cache."""
-        if self._files is not None:
-            self._used.add(key)
+        if not self._writes:
+            return None
+        self._used.add(key)
         return self._files
 
     # -- closing -------------------------------------------------------------
@@ -264,18 +246,21 @@ class Store:
             if prune:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
                 for db in self._databases(writable_only=True):
-                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                    db.execute("DELETE FROM used")
-                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self._used))
-                    db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
-                    db.execute("DELETE FROM blob WHERE key NOT IN (SELECT key FROM used)")
+                    if self._stale is not None and db is self._db:  # (the rows not asked for are known: drop those unused)
+                        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in self._stale if k not in self._used))
+                    else:
+                        db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                        db.execute("DELETE FROM used")
+                        db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self._used))
+                        db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
+                    db.executemany("DELETE FROM blob WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM blob") if k not in self._used])
             for db in self._databases(writable_only=True):
                 db.commit()
-            if prune and self._files is not None:
+            if prune and self._writes:
                 self._files.prune(self._used)
         except (sqlite3.Error, OSError):
             pass
-        self._used = set()
+        self._used, self._stale = set(), None
         self.hits = 0
 
     def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
