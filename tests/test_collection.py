@@ -160,3 +160,19 @@ def test_a_patched_collection_imports_into_anki(deck, tmp_path, capsys):
         assert col.card_count() == N + len([i for i in range(N) if i % 7 == 0])
     finally:
         col.close()
+
+
+def test_a_file_another_build_is_writing_beside_the_cache_is_left_alone(deck, tmp_path, capsys):
+    """Pruning deletes what no build uses, but not a `.new` file younger than an hour: another build of
+    the same cards may be writing it (then patching and vacuuming it), and would ship an empty collection."""
+    import os
+    import time
+
+    (work,) = working_databases()
+    young, old = work.with_name("k" + "0" * 64 + ".new"), work.with_name("k" + "1" * 64 + ".new")
+    young.write_bytes(b"being written")
+    old.write_bytes(b"left by a build stopped long ago")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    write_deck(deck, list(range(N)), {9: " Edited."})
+    build(deck, tmp_path / "dist", capsys)
+    assert young.exists() and not old.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 from pathlib import Path
 
 BIG_FILE = 1 << 20
@@ -60,7 +61,10 @@ class Files:
             return None
 
     def prune(self, used: set[str]) -> None:
-        """Delete every file whose key is not in `used` (a package gone, or what a stopped build left)."""
+        """Delete every file whose key is not in `used` (a package gone, or what a stopped build left).
+
+        A file still being written (`.new`) is left for an hour: it may be another build's of the same cards.
+        """
         for path in self.folder.iterdir() if self.folder.is_dir() else ():
-            if path.name.removesuffix(VALUE) not in used:
+            if path.name.removesuffix(VALUE) not in used and not (path.suffix == ".new" and time.time() - path.stat().st_mtime < 3600):
                 path.unlink(missing_ok=True)
