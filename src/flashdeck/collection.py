@@ -133,8 +133,12 @@ def _copy_verified(files, src: Path, dst: Path, mac: bytes) -> bool:
     return False
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, new: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
+    if new:
+        # 16 KiB pages hold ~12 notes instead of ~3, so far less of the file is
+        # page slack (the .apkg shrinks by a tenth).
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     # A throwaway file that write.py moves into place only once complete (or
     # one the next build checks before use): no journal or fsync needed.
     conn.execute("PRAGMA journal_mode = OFF")
@@ -143,13 +147,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _fresh(path: Path, notes: Iterable[PackNote], rows: Rows, decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts) -> None:
-    conn = sqlite3.connect(path)
+    conn = _connect(path, new=True)
     try:
-        # 16 KiB pages hold ~12 notes instead of ~3, so far less of the file is
-        # page slack (the .apkg shrinks by a tenth).
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(facts.schema)
         conn.executescript(facts.col)
         # Rows are made while SQLite inserts them: no second copy of every
@@ -194,7 +193,7 @@ def _patch(path: Path, source: Notes, record: tuple, decks: dict[str, int], mode
                         stale.append((o[0],))
                     fresh.extend(n)
             conn.executemany("DELETE FROM cards WHERE id = ?", stale)
-            conn.executemany(_CARD_ROW.replace("INSERT", "INSERT OR REPLACE", 1), _card_rows(fresh))
+            conn.executemany(_CARD_ROW, _card_rows(fresh))
         conn.execute("DELETE FROM col")
         conn.executescript(facts.col)
         _col(conn, decks, model_mods, timestamp, facts)

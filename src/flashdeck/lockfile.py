@@ -216,10 +216,8 @@ def record(lock: Lock, canonical: bool) -> tuple:
     """`lock` in plain values (marshal), for the build cache to keep under the file's bytes;
     `canonical`: those bytes are exactly `lock.dumps()`.
 
-    A column per Entry field, not a tuple per entry; the times as arrays of 8-byte integers, and
-    the columns of few values (deck, package, kind, cloze) as those values and an array of indices.
-    So 100,000 entries are 300,000 strings to marshal, not a million objects, whose memo of objects
-    written was the high point of a one-card rebuild's memory; and they are read back faster.
+    A column per Entry field; times as 8-byte arrays, the columns of few values (_FEW) as values and
+    indices: 100,000 entries are 300,000 objects to marshal, not a million (the rebuild's high point).
     """
     entries = list(lock.entries.values())
     columns: list = []
