@@ -14,11 +14,13 @@ same bytes.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -97,6 +99,34 @@ class Written:
     chunks_reused: int = 0
     notes_written: int = 0
     """Notes inserted into the collection: all of them, or on a patched rebuild only those that changed (collection.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A small package as plain values, for `make` in a worker process (collection.Notes, without a store)."""
+
+    rows: collection.Rows
+    listed: tuple[collection.PackNote, ...]
+    decks: dict[str, int]
+    model_mods: dict[str, int]
+    media: dict[str, Path]
+    timestamp: int
+    facts: Facts
+    context: bytes
+
+    def notes(self, positions: Sequence[int] | None = None) -> Iterator[collection.PackNote]:
+        return iter(self.listed) if positions is None else (self.listed[i] for i in positions)
+
+
+def make(job: Job) -> tuple[bytes, Written]:
+    """The .apkg of `job` as bytes: what `write` writes into a file, made where the caller's store is not.
+
+    Without a store nothing is kept for the next build: no deflated chunks, no working database
+    (a package below collection.VACUUM_FROM notes has none), so the bytes are those `write` gives.
+    """
+    out = io.BytesIO()
+    written = write(out, job, job.decks, job.model_mods, job.media, job.timestamp, job.facts, None, job.context)
+    return out.getvalue(), written
 
 
 def write(

@@ -92,23 +92,56 @@ def plans(
     return plans
 
 
-def producer(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store, facts: Callable[[], package.Facts], started: Callable[[], None]):
-    """What writes `plan`'s package into an open file (write.atomic_write_all calls it); `started()` is told first."""
+def producer(
+    plan: Plan,
+    names: dict[str, dict[str, str]],
+    new: Lock,
+    store: Store,
+    facts: Callable[[], package.Facts],
+    started: Callable[[], None],
+    made: Iterator[tuple[bytes, package.Written]] | None = None,
+):
+    """What writes `plan`'s package into an open file (write.atomic_write_all calls it); `started()` is told first.
+
+    `made`: where a small package comes already made (package.make in a worker, in the order the
+    producers are called); else it is made here.
+    """
 
     def produce(f) -> None:
         started()
-        entries = new.entries
-        kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
-        mods = {k: new.notetypes[k][1] for k in sorted(kinds)}
-        written = package.write(
-            f, _Notes(plan, names, new, store), plan.decks, mods, plan.media,
-            _timestamp(plan, entries, mods), facts(), store, context(), "k" + _package_key(plan.report.path)[1:],
-        )
+        if made is not None:
+            data, written = next(made)
+            f.write(data)
+        else:
+            mods, timestamp = _mods(plan, new)
+            written = package.write(
+                f, _Notes(plan, names, new, store), plan.decks, mods, plan.media,
+                timestamp, facts(), store, context(), "k" + _package_key(plan.report.path)[1:],
+            )
         r = plan.report
         r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
         r.notes_written = written.notes_written
 
     return produce
+
+
+def small(plan: Plan) -> bool:
+    """Whether `plan`'s package keeps nothing in the store (no working database): one a worker can make (`job`)."""
+    return len(plan.live) + len(plan.retired) < collection.VACUUM_FROM
+
+
+def job(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store, facts: package.Facts) -> package.Job:
+    """A small package's notes, fields and all, as plain values for package.make."""
+    notes = _Notes(plan, names, new, store)
+    mods, timestamp = _mods(plan, new)
+    return package.Job(notes.rows, tuple(notes.notes()), plan.decks, mods, plan.media, timestamp, facts, context())
+
+
+def _mods(plan: Plan, new: Lock) -> tuple[dict[str, int], int]:
+    """When each note type the package uses last changed, and the package's timestamp."""
+    kinds = {c.result.kind for c in plan.live} | {note.kind for note in plan.retired}
+    mods = {k: new.notetypes[k][1] for k in sorted(kinds)}
+    return mods, _timestamp(plan, new.entries, mods)
 
 
 class _Notes:
