@@ -38,6 +38,24 @@ def every_file(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def interrupt_while_writing(process: subprocess.Popen, out: Path, interrupt) -> tuple[bool, str, str]:
+    """Call `interrupt()` once a package's temp file beside it has bytes (its zip is being written); what the build said."""
+    try:
+        interrupted = False
+        give_up = time.monotonic() + 120  # only against a hang; the build takes a few seconds
+        while process.poll() is None and time.monotonic() < give_up:
+            if any(name.endswith(".tmp") and size(out / name) > 0 for name in os.listdir(out)):
+                interrupt()
+                interrupted = True
+                break
+            time.sleep(0.001)
+        stdout, stderr = process.communicate(timeout=120)  # a hang after Ctrl-C is a failure
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return interrupted, stdout, stderr
+
+
 def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_file(tmp_path):
     cards, out, scratch = tmp_path / "cards", tmp_path / "dist", tmp_path / "tmp"
     cards.mkdir()
@@ -57,20 +75,7 @@ def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_f
     # (SIGINT set back to its default in the child: a shell that starts pytest in the background
     # has it ignored, and Python then installs no handler, so the interrupt would never arrive.)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
-    try:
-        # Wait until the package's temp file beside it has bytes: the zip is being written.
-        interrupted = False
-        give_up = time.monotonic() + 120  # only against a hang; the build takes a few seconds
-        while process.poll() is None and time.monotonic() < give_up:
-            if any(name.endswith(".tmp") and size(out / name) > 0 for name in os.listdir(out)):
-                process.send_signal(signal.SIGINT)
-                interrupted = True
-                break
-            time.sleep(0.001)
-        stdout, stderr = process.communicate(timeout=120)  # a hang after Ctrl-C is a failure
-    finally:
-        if process.poll() is None:
-            process.kill()
+    interrupted, stdout, stderr = interrupt_while_writing(process, out, lambda: process.send_signal(signal.SIGINT))
     assert interrupted, f"the build finished before its package was seen being written: {stdout}{stderr}"
     assert process.returncode == 130, stderr
     assert stderr == "flashdeck: interrupted; nothing was written\n"
@@ -85,3 +90,37 @@ def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_f
     subprocess.run(command, env=env, check=True, capture_output=True)
     cache = Path(os.environ["FLASHDECK_CACHE_DIR"])  # (tests/conftest.py gives each test its own)
     assert [p.name for p in cache.rglob("*") if p.name.endswith(("-journal", ".tmp"))] == []
+
+
+def test_ctrl_c_in_a_terminal_while_workers_make_the_packages_says_one_line_and_keeps_them(tmp_path):
+    # A terminal sends SIGINT to every process of the build, workers included. An idle worker
+    # printed a KeyboardInterrupt traceback above "interrupted" until workers left Ctrl-C to the
+    # parent. Many changed packages are made in the workers (api.PARALLEL_PACKAGES).
+    from flashdeck.api import PARALLEL_PACKAGES
+
+    cards, out, scratch = tmp_path / "cards", tmp_path / "dist", tmp_path / "tmp"
+    cards.mkdir()
+    scratch.mkdir()
+    files = PARALLEL_PACKAGES + 4
+    for f in range(files):
+        text = "".join(CARD.format(n=f * CARDS_PER_FILE + i) for i in range(CARDS_PER_FILE))
+        (cards / f"part{f:02d}.md").write_text(text, encoding="utf-8")
+    env = {**os.environ, "TMPDIR": str(scratch), "SOURCE_DATE_EPOCH": "1700000000"}
+    command = [sys.executable, "-m", "flashdeck", "build", str(cards), "--out", str(out)]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    for f in range(files):  # every package changes
+        path = cards / f"part{f:02d}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("Three", "Four", 1), encoding="utf-8")
+    before = {**every_file(out), **every_file(cards)}
+
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint, start_new_session=True,
+    )
+    interrupted, stdout, stderr = interrupt_while_writing(process, out, lambda: os.killpg(process.pid, signal.SIGINT))  # (as a terminal does)
+    assert interrupted, f"the build finished before a package was seen being written: {stdout}{stderr}"
+    assert process.returncode == 130, stderr
+    assert stderr == "flashdeck: interrupted; nothing was written\n"
+    after = {**every_file(out), **every_file(cards)}
+    assert [p.name for p in after if p.name.endswith(".tmp")] == []
+    assert after == before
+    assert os.listdir(scratch) == [], "a temp folder was left behind"

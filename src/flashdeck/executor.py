@@ -58,7 +58,7 @@ class Processes:
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_ignore_sigint)
         return self._pool
 
     def close(self) -> None:
@@ -70,6 +70,14 @@ class Processes:
 def worth_workers(size: int, items: int, workers: int) -> bool:
     """Whether rendering `size` bytes of Markdown in `items` batches pays for `workers` processes."""
     return workers > 1 and items > 1 and size >= PARALLEL_MIN_BYTES
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them: a terminal sends SIGINT to every process of
+    the build, and an idle worker printed a KeyboardInterrupt traceback under "interrupted"."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _context():
