@@ -120,3 +120,12 @@ def test_a_failure_in_a_worker_keeps_every_old_package_and_leaves_no_temp_file(t
     assert packages(out) == before
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
     assert (cards / "flashdeck.lock").read_bytes() == lock
+
+
+def test_a_dry_run_of_many_changed_packages_makes_none(tmp_path, apart):
+    write_files(tmp_path / "cards", api.PARALLEL_PACKAGES + 1)
+    report = api.build(tmp_path / "cards", tmp_path / "dist", dry_run=True)
+
+    assert apart == []  # (not even started: making them would import genanki and fork the workers for nothing)
+    assert len(report.packages) == api.PARALLEL_PACKAGES + 1
+    assert not (tmp_path / "dist").exists()

@@ -104,7 +104,7 @@ def build(
         plans = plan.plans(p.bundles, p.cards, p.retired, p.media, p.new, p.store, out_dir)
         changed = [pl for pl in plans if not pl.report.unchanged]
         report.packages = [pl.report for pl in plans]
-        made = _made_apart([pl for pl in changed if plan.small(pl)], p, s)
+        made = None if dry_run else _made_apart([pl for pl in changed if plan.small(pl)], p, s)
         jobs = [
             (pl.report.path, plan.producer(pl, p.names, p.new, p.store, lambda: s.facts(p.store), _told(progress, n, len(changed)), made if plan.small(pl) else None))
             for n, pl in enumerate(changed)
