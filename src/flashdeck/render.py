@@ -241,7 +241,7 @@ _EXTENSION_TRIGGERS: dict[str, tuple[str, ...]] = {
     "pymdownx.caret": ("^", "\\"),
     "pymdownx.tilde": ("~", "\\"),
     "fenced_code": ("`", "~", "\\"),
-    "codehilite": ("`", "~", "    ", "\t", "\\"),
+    "codehilite": ("`", "~", "    ", "\t", "\\", "<"),  # ("<": see linebreak below)
     "tables": ("|", "\\"),
     "pymdownx.magiclink": (":", "@", "www.", "\\"),
 }
@@ -257,7 +257,9 @@ _PATTERN_TRIGGERS: dict[str, tuple[str, ...]] = {
     "short_image_ref": ("]:",),
     "autolink": ("<",),
     "automail": ("<",),
-    "linebreak": ("  \n", "\t", "\r", "  <"),  # an HTML block lifted out of a line can leave "  \n" behind
+    # Raw HTML lifted out of a line (a block tag, a comment, <?…?>) leaves the text around it on lines of
+    # their own, and the spaces on its two sides join: "  \n" is a line break, four spaces are code.
+    "linebreak": ("  \n", "\t", "\r", "<"),
     "html": ("<",),
     "entity": ("&",),
     "em_strong": ("*", "_"),
