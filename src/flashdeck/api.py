@@ -105,8 +105,9 @@ def build(
         changed = [pl for pl in plans if not pl.report.unchanged]
         report.packages = [pl.report for pl in plans]
         made = None if dry_run else _made_apart([pl for pl in changed if plan.small(pl)], p, s)
+        pool = s.workers() if s.workers().running else None  # (started to render: a cold build's chunks are deflated there too)
         jobs = [
-            (pl.report.path, plan.producer(pl, p.names, p.new, p.store, lambda: s.facts(p.store), _told(progress, n, len(changed)), made if plan.small(pl) else None))
+            (pl.report.path, plan.producer(pl, p.names, p.new, p.store, lambda: s.facts(p.store), _told(progress, n, len(changed)), made if plan.small(pl) else None, pool))
             for n, pl in enumerate(changed)
         ]
         lock_path = cards_dir / LOCK_NAME

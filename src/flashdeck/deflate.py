@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections import deque
 
 CHUNK = 1 << 18
 """256 KiB: a changed chunk deflates in about 5 ms; the output is within 0.1% of one stream's size
@@ -26,33 +27,37 @@ class ChunkedDeflate:
     """A zlib-compatible compressor (`compress`, `flush`) for zipfile's writer; see the module docstring.
 
     `store` is a store.Store (or None): chunks deflated before are taken from it.
+    `pool` (executor.Processes, or None): new chunks are deflated there, a few at a time, and
+    given back in order; a chunk's output depends only on its bytes, so the stream is the same.
     `deflated` and `reused` count chunks, for `--verbose` and the benchmark.
     """
 
-    def __init__(self, store=None, context: bytes = b"", level: int = LEVEL) -> None:
+    def __init__(self, store=None, context: bytes = b"", level: int = LEVEL, pool=None) -> None:
         self.store = store
         self.level = level
         self.context = context
+        self.pool = pool
         self.deflated = 0
         self.reused = 0
         self._pending = bytearray()
         self._prev = b""
+        self._queue: deque = deque()
+        """Outputs in stream order: bytes, or (cache key, future) of a chunk deflated in the pool."""
 
     def compress(self, data: bytes) -> bytes:
         self._pending += data
-        out = []
         while len(self._pending) >= CHUNK:
             chunk = bytes(self._pending[:CHUNK])
             del self._pending[:CHUNK]
-            out.append(self._chunk(chunk, last=False))
-        return b"".join(out)
+            self._chunk(chunk, last=False)
+        return self._ready(2 * self.pool.workers if self.pool is not None else 0)
 
     def flush(self, mode: int = zlib.Z_FINISH) -> bytes:
-        out = self._chunk(bytes(self._pending), last=True)
+        self._chunk(bytes(self._pending), last=True)
         self._pending = bytearray()
-        return out
+        return self._ready(0)
 
-    def _chunk(self, chunk: bytes, last: bool) -> bytes:
+    def _chunk(self, chunk: bytes, last: bool) -> None:
         dictionary, self._prev = self._prev, chunk[-WINDOW:]
         key = None
         if self.store is not None and chunk:  # (an empty last chunk is 2 bytes: not worth an entry)
@@ -62,10 +67,34 @@ class ChunkedDeflate:
             hit = self.store.get(key)
             if isinstance(hit, bytes):
                 self.reused += 1
-                return hit
-        co = zlib.compressobj(self.level, zlib.DEFLATED, -15, zdict=dictionary) if dictionary else zlib.compressobj(self.level, zlib.DEFLATED, -15)
-        out = co.compress(chunk) + co.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+                self._queue.append(hit)
+                return
         self.deflated += bool(chunk)
-        if key is not None:
-            self.store.put_value(key, out)
-        return out
+        if self.pool is not None and chunk:
+            self._queue.append((key, self.pool.submit(deflate_chunk, dictionary, chunk, self.level, last)))
+        else:
+            self._queue.append((key, deflate_chunk(dictionary, chunk, self.level, last)))
+
+    def _ready(self, keep: int) -> bytes:
+        """The outputs at the head of the queue that are done, waiting for the oldest while more than `keep` are in flight."""
+        out = []
+        while self._queue:
+            head = self._queue[0]
+            if isinstance(head, tuple):
+                key, made = head
+                if not isinstance(made, bytes):
+                    if len(self._queue) <= keep and not made.done():
+                        break
+                    made = made.result()
+                if key is not None:
+                    self.store.put_value(key, made)
+                head = made
+            out.append(head)
+            self._queue.popleft()
+        return b"".join(out)
+
+
+def deflate_chunk(dictionary: bytes, chunk: bytes, level: int, last: bool) -> bytes:
+    """One chunk as a raw deflate stream primed with `dictionary`, ended with a sync flush (the last: finished)."""
+    co = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=dictionary) if dictionary else zlib.compressobj(level, zlib.DEFLATED, -15)
+    return co.compress(chunk) + co.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)

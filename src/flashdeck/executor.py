@@ -13,7 +13,10 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,14 +44,22 @@ class Processes:
         self._pool = None
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        pool = self._start()
         pending: deque = deque()
         for item in items:
-            pending.append(pool.submit(fn, item))
+            pending.append(self.submit(fn, item))
             if len(pending) >= 2 * self.workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def submit(self, fn: Callable[..., R], *args) -> Future:
+        """`fn(*args)` in a worker: its future. (The caller keeps few in flight, as `map` does.)"""
+        return self._start().submit(fn, *args)
+
+    @property
+    def running(self) -> bool:
+        """Whether the workers are started (so using them costs nothing more)."""
+        return self._pool is not None
 
     def start(self) -> None:
         """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small."""

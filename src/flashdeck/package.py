@@ -140,6 +140,7 @@ def write(
     store=None,
     context: bytes = b"",
     key: str = "",
+    pool=None,
 ) -> Written:
     """Write an .apkg holding `notes` to the open binary file `out`.
 
@@ -147,7 +148,8 @@ def write(
     (by kind) to when they last changed, `media` packaged names to files; `timestamp` dates the zip
     entries and the collection, so the same input gives the same bytes.
     `store` (store.Store) keeps the collection's deflated chunks for the next build, and under
-    `key` its working database (collection.py).
+    `key` its working database (collection.py). `pool` (executor.Processes): where a big
+    collection's new chunks are deflated (deflate.py).
     """
     written = Written()
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
@@ -155,7 +157,7 @@ def write(
         written.notes_written = collection.write(db_path, notes, decks, model_mods, timestamp, facts, store, key)
         when = max(timestamp, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, "collection.anki2", db_path, when, store, context, written)
+            _add(zf, "collection.anki2", db_path, when, store, context, written, pool)
             names = sorted(media)
             _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode(), when)
             for i, name in enumerate(names):
@@ -163,7 +165,7 @@ def write(
     return written
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, store=None, context: bytes = b"", written: Written | None = None) -> None:
+def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, store=None, context: bytes = b"", written: Written | None = None, pool=None) -> None:
     """Add an entry from bytes, or streamed from a file (the collection of 100,000 notes is 150 MB)."""
     info = zipfile.ZipInfo(name, date_time=time.gmtime(when)[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -185,7 +187,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, store=No
             # collection goes through ChunkedDeflate, whose chunks a rebuild takes from the cache.
             chunked = info.file_size >= CHUNKED_MIN and getattr(dest, "_compressor", None) is not None
             if chunked:
-                dest._compressor = deflater = ChunkedDeflate(store, context)
+                dest._compressor = deflater = ChunkedDeflate(store, context, pool=pool)
             shutil.copyfileobj(src, dest, 1 << 20)
         finally:
             _close_entry(dest)

@@ -100,11 +100,13 @@ def producer(
     facts: Callable[[], package.Facts],
     started: Callable[[], None],
     made: Iterator[tuple[bytes, package.Written]] | None = None,
+    pool=None,
 ):
     """What writes `plan`'s package into an open file (write.atomic_write_all calls it); `started()` is told first.
 
     `made`: where a small package comes already made (package.make in a worker, in the order the
-    producers are called); else it is made here.
+    producers are called); else it is made here, its new deflate chunks in `pool` when given
+    (executor.Processes).
     """
 
     def produce(f) -> None:
@@ -116,7 +118,7 @@ def producer(
             mods, timestamp = _mods(plan, new)
             written = package.write(
                 f, _Notes(plan, names, new, store), plan.decks, mods, plan.media,
-                timestamp, facts(), store, context(), "k" + _package_key(plan.report.path)[1:],
+                timestamp, facts(), store, context(), "k" + _package_key(plan.report.path)[1:], pool,
             )
         r = plan.report
         r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
