@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import api, package
+from flashdeck import api, executor, package
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -106,6 +106,8 @@ _real_make = package.make
 
 
 def test_a_failure_in_a_worker_keeps_every_old_package_and_leaves_no_temp_file(tmp_path, monkeypatch, apart):
+    if executor._context().get_start_method() != "fork":  # (a spawned worker imports package.make afresh, unpatched)
+        pytest.skip("the failing package.make reaches the workers only by fork")
     cards, out = tmp_path / "cards", tmp_path / "dist"
     write_files(cards, api.PARALLEL_PACKAGES + 2)
     api.build(cards, out)
