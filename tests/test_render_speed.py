@@ -46,6 +46,7 @@ def _as_card(text: str) -> Card:
 @example("<!-- c -->  <!-- c -->  ")  # four spaces: an empty code block
 @example("<hr>  &amp;  a b<span>")
 @example("<!-- c -->a b  &amp;<p>      ")  # "  \n": a line break
+@example("<hr>!<?x?>[x](y.png)")  # "![": an image
 def test_fast_paths_render_like_the_full_instance(text):
     assert FAST.markdown(text) == FULL.markdown(text)
 

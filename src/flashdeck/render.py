@@ -95,6 +95,8 @@ class Renderer:
             words = "_" not in text and _PLAIN_RE.fullmatch(text) is not None
             # (plain words can hold only the triggers made of their own characters)
             present = frozenset(t for t in (_PLAIN_TRIGGERS if words else _ALL_TRIGGERS) if t in lowered)
+            if "<" in present:
+                present |= _JOINED
             md, plain, audit = self._plans.get(present) or self._plan(present)
             if plain and words:
                 return text, False, True  # what Markdown + nh3 + unwrapping give for one line of plain words
@@ -241,7 +243,7 @@ _EXTENSION_TRIGGERS: dict[str, tuple[str, ...]] = {
     "pymdownx.caret": ("^", "\\"),
     "pymdownx.tilde": ("~", "\\"),
     "fenced_code": ("`", "~", "\\"),
-    "codehilite": ("`", "~", "    ", "\t", "\\", "<"),  # ("<": see linebreak below)
+    "codehilite": ("`", "~", "    ", "\t", "\\"),
     "tables": ("|", "\\"),
     "pymdownx.magiclink": (":", "@", "www.", "\\"),
 }
@@ -257,14 +259,16 @@ _PATTERN_TRIGGERS: dict[str, tuple[str, ...]] = {
     "short_image_ref": ("]:",),
     "autolink": ("<",),
     "automail": ("<",),
-    # Raw HTML lifted out of a line (a block tag, a comment, <?…?>) leaves the text around it on lines of
-    # their own, and the spaces on its two sides join: "  \n" is a line break, four spaces are code.
-    "linebreak": ("  \n", "\t", "\r", "<"),
+    "linebreak": ("  \n", "\t", "\r"),
     "html": ("<",),
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
 _ALL_TRIGGERS = frozenset(t for trig in (*_EXTENSION_TRIGGERS.values(), *_PATTERN_TRIGGERS.values()) for t in trig)
+# Python-Markdown lifts raw HTML (a block tag, a comment, <?…?>) out of its line, and the text on its
+# two sides joins: "!<?x?>[a](b)" is an image, "  <hr>  x" four spaces of code. So a field holding
+# "<" may hold any trigger longer than one character.
+_JOINED = frozenset(t for t in _ALL_TRIGGERS if len(t) > 1)
 # Without raw HTML ("<"), a link ("[") or a URL scheme (":"), a field's HTML is
 # Markdown's own: only allowed tags, attributes and http(s)/mailto links.
 _AUDIT_TRIGGERS = ("<", "[", ":")
