@@ -95,8 +95,8 @@ def test_sigint_while_writing_the_package_keeps_the_old_one_and_leaves_no_temp_f
 def test_ctrl_c_in_a_terminal_while_workers_make_the_packages_says_one_line_and_keeps_them(tmp_path):
     # A terminal sends SIGINT to every process of the build, workers included. An idle worker
     # printed a KeyboardInterrupt traceback above "interrupted" until workers left Ctrl-C to the
-    # parent. Many changed packages are made in the workers (api.PARALLEL_PACKAGES).
-    from flashdeck.api import PARALLEL_PACKAGES
+    # parent. Many changed packages are made in the workers (plan.PARALLEL_PACKAGES).
+    from flashdeck.plan import PARALLEL_PACKAGES
 
     cards, out, scratch = tmp_path / "cards", tmp_path / "dist", tmp_path / "tmp"
     cards.mkdir()

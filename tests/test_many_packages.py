@@ -1,11 +1,11 @@
 """Many small packages are made in worker processes and still ship the bytes made one by one.
 
-From api.PARALLEL_PACKAGES changed packages, each small package is made by
+From plan.PARALLEL_PACKAGES changed packages, each small package is made by
 package.make in the session's workers and its bytes written here in order.
 The tests compare that with the packages made one after another in this
 process, and check that a failure in a worker keeps every old package and
-leaves no temp file. They reach inside (api.PARALLEL_PACKAGES,
-api._made_apart) because both paths must be run on the same cards, and a
+leaves no temp file. They reach inside (plan.PARALLEL_PACKAGES,
+plan.made_apart) because both paths must be run on the same cards, and a
 build that quietly took the old path would pass the comparison.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import api, executor, package
+from flashdeck import api, executor, package, plan
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -53,26 +53,26 @@ def packages(out: Path) -> dict[str, bytes]:
 def apart(monkeypatch):
     """Records whether each build made its packages in workers."""
     seen: list[bool] = []
-    real = api._made_apart
+    real = plan.made_apart
 
     def spy(*args):
         made = real(*args)
         seen.append(made is not None)
         return made
 
-    monkeypatch.setattr(api, "_made_apart", spy)
+    monkeypatch.setattr(plan, "made_apart", spy)
     return seen
 
 
 def test_packages_made_in_workers_are_the_bytes_made_one_by_one(tmp_path, monkeypatch, apart):
-    n = api.PARALLEL_PACKAGES + 4
+    n = plan.PARALLEL_PACKAGES + 4
     write_files(tmp_path / "cards", n)
     lock = tmp_path / "cards" / "flashdeck.lock"
 
     api.build(tmp_path / "cards", tmp_path / "apart", use_cache=False)
     made_apart = packages(tmp_path / "apart")
     written_lock = lock.read_bytes()
-    monkeypatch.setattr(api, "PARALLEL_PACKAGES", 10**9)
+    monkeypatch.setattr(plan, "PARALLEL_PACKAGES", 10**9)
     api.build(tmp_path / "cards", tmp_path / "here", use_cache=False)
 
     assert apart == [True, False]
@@ -83,9 +83,9 @@ def test_packages_made_in_workers_are_the_bytes_made_one_by_one(tmp_path, monkey
 
 def test_an_edit_that_changes_many_packages_rewrites_them_in_workers(tmp_path, apart):
     cards = tmp_path / "cards"
-    write_files(cards, api.PARALLEL_PACKAGES)
+    write_files(cards, plan.PARALLEL_PACKAGES)
     api.build(cards, tmp_path / "dist")
-    write_files(cards, api.PARALLEL_PACKAGES, word="law")
+    write_files(cards, plan.PARALLEL_PACKAGES, word="law")
     report = api.build(cards, tmp_path / "dist")
     rebuilt = packages(tmp_path / "dist")
     api.build(cards, tmp_path / "cold", use_cache=False)
@@ -109,10 +109,10 @@ def test_a_failure_in_a_worker_keeps_every_old_package_and_leaves_no_temp_file(t
     if executor._context().get_start_method() != "fork":  # (a spawned worker imports package.make afresh, unpatched)
         pytest.skip("the failing package.make reaches the workers only by fork")
     cards, out = tmp_path / "cards", tmp_path / "dist"
-    write_files(cards, api.PARALLEL_PACKAGES + 2)
+    write_files(cards, plan.PARALLEL_PACKAGES + 2)
     api.build(cards, out)
     before, lock = packages(out), (cards / "flashdeck.lock").read_bytes()
-    write_files(cards, api.PARALLEL_PACKAGES + 2, word="law")
+    write_files(cards, plan.PARALLEL_PACKAGES + 2, word="law")
     monkeypatch.setattr(package, "make", explode)
 
     with pytest.raises(api.CardError, match="No space left on device"):
@@ -125,9 +125,9 @@ def test_a_failure_in_a_worker_keeps_every_old_package_and_leaves_no_temp_file(t
 
 
 def test_a_dry_run_of_many_changed_packages_makes_none(tmp_path, apart):
-    write_files(tmp_path / "cards", api.PARALLEL_PACKAGES + 1)
+    write_files(tmp_path / "cards", plan.PARALLEL_PACKAGES + 1)
     report = api.build(tmp_path / "cards", tmp_path / "dist", dry_run=True)
 
     assert apart == []  # (not even started: making them would import genanki and fork the workers for nothing)
-    assert len(report.packages) == api.PARALLEL_PACKAGES + 1
+    assert len(report.packages) == plan.PARALLEL_PACKAGES + 1
     assert not (tmp_path / "dist").exists()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import cardwork, continuity, discover, executor, lock, lockfile, media, memory, notetype, package, parse, plan, retire, scan, validate
+from . import cardwork, continuity, discover, executor, lock, lockfile, media, memory, notetype, parse, plan, retire, scan, validate
 from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
 from .frontmatter import read as read_front_matter
 from .lock import build_time
@@ -21,9 +21,6 @@ from .plan import PackageReport
 from .session import Session
 from .store import Store
 from .write import atomic_write_all
-
-PARALLEL_PACKAGES = 16
-"""Changed small packages from which making them in worker processes pays for starting those."""
 
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`: stage "cards" counts cards, "write" counts packages."""
@@ -104,12 +101,7 @@ def build(
         plans = plan.plans(p.bundles, p.cards, p.retired, p.media, p.new, p.store, out_dir)
         changed = [pl for pl in plans if not pl.report.unchanged]
         report.packages = [pl.report for pl in plans]
-        made = None if dry_run else _made_apart([pl for pl in changed if plan.small(pl)], p, s)
-        pool = s.workers() if s.workers().running else None  # (started to render: a cold build's chunks are deflated there too)
-        jobs = [
-            (pl.report.path, plan.producer(pl, p.names, p.new, p.store, lambda: s.facts(p.store), _told(progress, n, len(changed)), made if plan.small(pl) else None, pool))
-            for n, pl in enumerate(changed)
-        ]
+        jobs = [] if dry_run else plan.writers(changed, p.names, p.new, p.store, lambda: s.facts(p.store), s.workers, _told(progress, len(changed)))
         lock_path = cards_dir / LOCK_NAME
         digest = p.new.digest()  # (compared and written a line at a time: 100,000 cards' lock is 30 MB)
         if lockfile.file_digest(lock_path) != digest:
@@ -290,19 +282,11 @@ def _note(c: Placed, fields, names) -> Note:
     return Note(r.id or "", r.kind, c.deck, r.title, fields, r.tags, r.ords, c.path, c.line)
 
 
-def _made_apart(small: list[plan.Plan], p: _Prepared, s: Session):
-    """Many small packages are made in the session's worker processes, in order; None: each is made as it is written.
-
-    200 packages of 50 cards took 1.25 s one after another, a fifth of the cold build.
-    """
-    if len(small) < PARALLEL_PACKAGES or executor.cpus() < 2:
-        return None
-    facts = s.facts(p.store)
-    return s.workers().map(package.make, (plan.job(pl, p.names, p.new, p.store, facts) for pl in small))
-
-
-def _told(progress: Progress | None, n: int, total: int) -> Callable[[], None]:
-    return (lambda: progress("write", n, total)) if progress is not None else (lambda: None)
+def _told(progress: Progress | None, total: int) -> Callable[[int], Callable[[], None]]:
+    """`told(n)`: what to call as the n-th of `total` packages starts being written."""
+    if progress is None:
+        return lambda n: lambda: None
+    return lambda n: lambda: progress("write", n, total)
 
 
 def _session(session: Session | None):

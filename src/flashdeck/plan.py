@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import collection, media, notetype, package
+from . import collection, executor, media, notetype, package
 from .cachekey import context
 from .discover import Bundle
 from .errors import FlashdeckError
@@ -90,6 +90,39 @@ def plans(
         report.unchanged = _unchanged(store, plan)
         plans.append(plan)
     return plans
+
+
+PARALLEL_PACKAGES = 16
+"""Changed small packages from which they are made in worker processes: it pays for starting those."""
+
+
+def writers(
+    changed: list[Plan],
+    names: dict[str, dict[str, str]],
+    new: Lock,
+    store: Store,
+    facts: Callable[[], package.Facts],
+    workers: Callable[[], executor.Processes],
+    told: Callable[[int], Callable[[], None]],
+) -> list[tuple[Path, Callable]]:
+    """(target, producer) of each changed package, in order: write.atomic_write_all's jobs; `told(n)` is called as the n-th starts.
+
+    Many small packages are made in the workers (`made_apart`). When the workers are running
+    already (a cold build rendered there), a big package's new deflate chunks go there too.
+    """
+    made = made_apart([pl for pl in changed if small(pl)], names, new, store, facts, workers)
+    pool = workers() if workers().running else None
+    return [(pl.report.path, producer(pl, names, new, store, facts, told(n), made if small(pl) else None, pool)) for n, pl in enumerate(changed)]
+
+
+def made_apart(few: list[Plan], names, new: Lock, store: Store, facts: Callable[[], package.Facts], workers: Callable[[], executor.Processes]):
+    """The packages of `few` made in the workers, in order (package.make); None when they are too few to pay.
+
+    200 packages of 50 cards took 1.25 s one after another, a fifth of the cold build.
+    """
+    if len(few) < PARALLEL_PACKAGES or executor.cpus() < 2:
+        return None
+    return workers().map(package.make, (job(pl, names, new, store, facts()) for pl in few))
 
 
 def producer(
