@@ -82,7 +82,7 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     `facts`: package.Facts. `store` (store.Store) and `key` keep the working database for the next build.
     """
     rows = source.rows
-    if len(rows.nids) < VACUUM_FROM or sqlite3.sqlite_version_info < (3, 27):  # (VACUUM INTO came in SQLite 3.27)
+    if fresh_only(len(rows.nids)):
         _fresh(db_path, source.notes(), rows, decks, model_mods, timestamp, facts)
         return len(rows.nids)
     files = store.files(key) if store is not None and key else None
@@ -108,6 +108,11 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     os.replace(work, slot)
     store.put_value(key, (RECORD, base, files.mac(slot), rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
     return written
+
+
+def fresh_only(notes: int) -> bool:
+    """Whether a collection of `notes` notes is inserted afresh and ships as it is: nothing kept in the store."""
+    return notes < VACUUM_FROM or sqlite3.sqlite_version_info < (3, 27)  # (VACUUM INTO came in SQLite 3.27)
 
 
 def _base(facts) -> str:

@@ -111,7 +111,9 @@ def writers(
     already (a cold build rendered there), a big package's new deflate chunks go there too.
     """
     made = made_apart([pl for pl in changed if small(pl)], names, new, store, facts, workers)
-    pool = workers() if workers().running else None
+    pool: executor.Processes | None = workers()
+    if not pool.running:
+        pool = None  # (a rebuild's few new chunks do not pay for starting workers)
     return [(pl.report.path, producer(pl, names, new, store, facts, told(n), made if small(pl) else None, pool)) for n, pl in enumerate(changed)]
 
 
@@ -164,7 +166,7 @@ def producer(
 
 def small(plan: Plan) -> bool:
     """Whether `plan`'s package keeps nothing in the store (no working database): one a worker can make (`job`)."""
-    return len(plan.live) + len(plan.retired) < collection.VACUUM_FROM
+    return collection.fresh_only(len(plan.live) + len(plan.retired))
 
 
 def job(plan: Plan, names: dict[str, dict[str, str]], new: Lock, store: Store, facts: package.Facts) -> package.Job:
