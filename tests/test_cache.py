@@ -351,3 +351,17 @@ def test_check_reads_the_lock_record_a_build_kept_in_a_file(cards, tmp_path, mon
     assert list(cachekey.cache_root().glob("*.files/L*.value"))
     monkeypatch.setattr(lockfile, "_entry", lambda *args: pytest.fail("check parsed the lock file again"))
     assert api.check(cards).cards == 3
+
+
+@pytest.mark.parametrize("dist, module", [
+    ("markdown", "markdown"), ("pymdown-extensions", "pymdownx"), ("PyYAML", "yaml"), ("PyStemmer", "Stemmer"), ("genanki", "genanki"),
+    ("flashdeck", "flashdeck"),  # (installed editable: no .dist-info beside the package, so importlib.metadata answers)
+])
+def test_a_librarys_version_for_the_cache_key_is_the_installed_one(dist, module):
+    from importlib import metadata
+
+    assert cachekey.library_version(dist, module) == metadata.version(dist)
+
+
+def test_a_library_that_is_not_installed_has_no_version():
+    assert cachekey.library_version("no-such-dist", "no_such_module") == "?"

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import marshal
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -121,13 +123,42 @@ def context() -> bytes:
 
 
 def _version(module: str) -> str:
+    return library_version({"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module), module)
+
+
+def library_version(dist: str, module: str) -> str:
+    """The installed version of distribution `dist`, which holds `module` (not imported), or "?".
+
+    Read from the name of the `.dist-info` folder beside the module (installers name it
+    `name-version.dist-info`); importlib.metadata only where there is none, as for an editable
+    install: importing it and asking is 30 ms, a twentieth of a one-card rebuild.
+    """
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        here = Path(spec.origin).parent
+        folder = here.parent if spec.submodule_search_locations is not None else here
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        want = _normal(dist)
+        found = [n[: -len(".dist-info")].rpartition("-") for n in names if n.endswith(".dist-info")]
+        versions = [v for name, _, v in found if _normal(name) == want]
+        if len(versions) == 1:
+            return versions[0]
     from importlib import metadata
 
-    dist = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module)
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "?"
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()  # (how PyPA's names compare)
 
 
 def dump_result(r: CardResult) -> bytes:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import collection, notetype
-from .cachekey import context
+from .cachekey import context, library_version
 from .deflate import ChunkedDeflate
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
@@ -68,10 +68,8 @@ def facts(store=None) -> Facts:
 
 def _facts_key() -> str:
     """What the facts depend on: genanki's version, and the note types (flashdeck's code is in `context`)."""
-    from importlib import metadata
-
     types = [f"{nt.kind}:{nt.id}:{nt.sort_field}:{nt.fingerprint}" for nt in notetype.all_types()]
-    return "F" + hashlib.sha256(context() + f"{metadata.version('genanki')}\0{types}".encode()).hexdigest()
+    return "F" + hashlib.sha256(context() + f"{library_version('genanki', 'genanki')}\0{types}".encode()).hexdigest()
 
 
 def genanki_model(nt: notetype.NoteType):
