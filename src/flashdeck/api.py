@@ -152,7 +152,7 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     store = s.store(cards_dir, use_cache, writable)
     if store.empty() and executor.worth_workers(discover.size(bundles), 2, executor.cpus()):
         s.workers().start()  # before the sources are read, so the workers do not carry them (100,000 cards: -300 MB)
-    files = _read(cards_dir, bundles, problems)
+    files = _read(cards_dir, bundles, problems, store)
     cards, unreadable = cardwork.run(
         files, store, s.renderer, s.workers,
         (lambda done, total: progress("cards", done, total)) if progress is not None else None,
@@ -182,8 +182,8 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     return _Prepared(bundles, cards, names, images, problems, old, new, change, retired, cached, store)
 
 
-def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic]) -> list[cardwork.SourceFile]:
-    """Each card file read, its front matter understood, and cut into cards; file-level problems into `problems`."""
+def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic], store: Store | None = None) -> list[cardwork.SourceFile]:
+    """Each card file read, its front matter understood (remembered in `store`), and cut into cards; file-level problems into `problems`."""
     files = []
     for bundle in bundles:
         for path in bundle.files:
@@ -197,14 +197,14 @@ def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagno
                 problems.append(validate.empty_file(path))
                 continue
             split = scan.split(data)
-            front = _front_matter(path, data, split, problems)
+            front = _front_matter(path, data, split, problems, store)
             ctx = FileContext(path, rel, front.deck or discover.default_deck_name(rel), front.tags, bool(front.shuffle))
             problems += validate.file(path, split)
             files.append(cardwork.SourceFile(ctx, bundle.name, split.chunks))
     return files
 
 
-def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic]):
+def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic], cache: Store | None = None):
     if split.front is None:
         return read_front_matter([])
     head = data.split(b"\n", split.body_start)[: split.body_start]
@@ -213,7 +213,7 @@ def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Dia
     except UnicodeDecodeError:
         problems.append(Diagnostic(path, 1, "front matter is not UTF-8: save the file again with UTF-8 encoding", ERROR))
         return read_front_matter([])
-    front = read_front_matter(lines)
+    front = read_front_matter(lines, cache)
     problems += [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in front.problems]
     return front
 

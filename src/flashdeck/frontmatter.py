@@ -24,9 +24,11 @@ starts at line 2); nothing here raises for what a file holds.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 
+from .cachekey import context
 from .errors import ERROR, WARNING
 from .yamlnodes import (
     COLLECTION_TAGS,
@@ -87,8 +89,36 @@ class FrontMatter:
     problems: tuple[Problem, ...] = ()
 
 
-def read(lines: list[str]) -> FrontMatter:
-    """The front matter of a file split into lines (BOM and CRLF already removed)."""
+def read(lines: list[str], cache=None) -> FrontMatter:
+    """The front matter of a file split into lines (BOM and CRLF already removed).
+
+    `cache` (a store.Store, or None) remembers what the same lines gave before: pure-Python
+    YAML is 0.2 ms a file, a twelfth of a one-card rebuild of 200 files.
+    """
+    if cache is None:
+        return _read(lines)
+    key = "M" + hashlib.sha256(context() + "\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+    known = _unrecord(cache.get(key))
+    if known is not None:
+        return known
+    front = _read(lines)
+    problems = tuple((p.line, p.column, p.severity, p.message) for p in front.problems)
+    cache.put_value(key, (front.deck, front.tags, front.shuffle, front.body_start, problems))
+    return front
+
+
+def _unrecord(value) -> FrontMatter | None:
+    """What `read` kept in the cache, back as a FrontMatter (None when it is not one)."""
+    try:
+        deck, tags, shuffle, body_start, problems = value
+        front = FrontMatter(deck, tuple(tags), shuffle, body_start, tuple(Problem(*p) for p in problems))
+    except (TypeError, ValueError):
+        return None
+    ok = isinstance(front.deck, (str, type(None))) and isinstance(front.shuffle, (bool, type(None))) and isinstance(front.body_start, int)
+    return front if ok and all(isinstance(t, str) for t in front.tags) else None
+
+
+def _read(lines: list[str]) -> FrontMatter:
     if not lines or lines[0].strip() != "---":
         return FrontMatter()
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
