@@ -105,32 +105,29 @@ def test_edited_card_alone_is_rendered_again(cards, tmp_path):
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
-def test_a_rebuild_takes_genankis_facts_from_the_cache_without_importing_it(cards, tmp_path):
-    """Importing genanki and making the note types' JSON was 40 ms of a one-card rebuild (package.facts)."""
-    api.build(cards, tmp_path / "dist")
+def imported_by_a_one_card_rebuild(cards: Path, out: Path, modules: list[str]) -> list[str]:
+    """Build, edit one card, rebuild in a new process: its exit code, then whether it imported each of `modules`."""
+    api.build(cards, out)
     path = cards / "alpha.md"
     path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
     code = (
         "import sys; from flashdeck.cli import main; "
-        f"rc = main(['build', {str(cards)!r}, '--out', {str(tmp_path / 'dist')!r}, '-q']); print(rc, 'genanki' in sys.modules)"
+        f"rc = main(['build', {str(cards)!r}, '--out', {str(out)!r}, '-q']); print(rc, *[m in sys.modules for m in {modules!r}])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
-    assert done.stdout.split() == ["0", "False"], done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_rebuild_takes_genankis_facts_from_the_cache_without_importing_it(cards, tmp_path):
+    """Importing genanki and making the note types' JSON was 40 ms of a one-card rebuild (package.facts)."""
+    assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["genanki"]) == ["0", "False"]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
 def test_a_rebuild_reads_unchanged_front_matter_from_the_cache_without_importing_yaml(cards, tmp_path):
     """Pure-Python YAML was 40 ms of a one-card rebuild of 200 files, importlib.metadata 30 ms (frontmatter.read, cachekey)."""
-    api.build(cards, tmp_path / "dist")
-    path = cards / "alpha.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
-    code = (
-        "import sys; from flashdeck.cli import main; "
-        f"rc = main(['build', {str(cards)!r}, '--out', {str(tmp_path / 'dist')!r}, '-q']); "
-        "print(rc, 'yaml' in sys.modules, 'importlib.metadata' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
-    assert done.stdout.split() == ["0", "False", "False"], done.stderr
+    assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["yaml", "importlib.metadata"]) == ["0", "False", "False"]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
