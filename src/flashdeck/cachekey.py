@@ -30,6 +30,8 @@ FORMAT = b"flashdeck-store-3"
 ENV = "FLASHDECK_CACHE_DIR"
 _LIBRARIES = ("markdown", "pymdownx", "nh3", "pygments", "yaml", "anyascii", "Stemmer")
 """Modules whose version changes a card's result: its HTML, or (yaml, anyascii, Stemmer) its deck, tags and messages."""
+_DISTS = {"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}
+"""The distribution of each of those modules whose name differs from the module's."""
 
 
 def cache_root() -> Path:
@@ -114,16 +116,12 @@ def context() -> bytes:
     """What every cache key shares: the entry format, flashdeck's version and source, and the libraries'."""
     h = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + f"{sys.version_info[:2]}".encode())
     for lib in _LIBRARIES:
-        h.update(f"{lib}={_version(lib)}".encode() + b"\0")
+        h.update(f"{lib}={library_version(_DISTS.get(lib, lib), lib)}".encode() + b"\0")
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".html", ".css", ".js") and "__pycache__" not in path.parts:
             h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.digest()
-
-
-def _version(module: str) -> str:
-    return library_version({"pymdownx": "pymdown-extensions", "yaml": "PyYAML", "Stemmer": "PyStemmer"}.get(module, module), module)
 
 
 def library_version(dist: str, module: str) -> str:
@@ -139,14 +137,7 @@ def library_version(dist: str, module: str) -> str:
         spec = None
     if spec is not None and spec.origin:
         here = Path(spec.origin).parent
-        folder = here.parent if spec.submodule_search_locations is not None else here
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            names = []
-        want = _normal(dist)
-        found = [n[: -len(".dist-info")].rpartition("-") for n in names if n.endswith(".dist-info")]
-        versions = [v for name, _, v in found if _normal(name) == want]
+        versions = _dist_infos(str(here.parent if spec.submodule_search_locations is not None else here)).get(_normal(dist), [])
         if len(versions) == 1:
             return versions[0]
     from importlib import metadata
@@ -155,6 +146,21 @@ def library_version(dist: str, module: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "?"
+
+
+@functools.cache  # (the libraries mostly share one folder: listed once per process, as `context` is made once)
+def _dist_infos(folder: str) -> dict[str, list[str]]:
+    """The versions of the `.dist-info` folders in `folder`, by normalised distribution name."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        names = []
+    found: dict[str, list[str]] = {}
+    for n in names:
+        if n.endswith(".dist-info"):
+            name, _, version = n[: -len(".dist-info")].rpartition("-")
+            found.setdefault(_normal(name), []).append(version)
+    return found
 
 
 def _normal(name: str) -> str:
