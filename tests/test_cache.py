@@ -105,9 +105,10 @@ def test_edited_card_alone_is_rendered_again(cards, tmp_path):
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
-def imported_by_a_one_card_rebuild(cards: Path, out: Path, modules: list[str]) -> list[str]:
-    """Build, edit one card, rebuild in a new process: its exit code, then whether it imported each of `modules`."""
-    api.build(cards, out)
+def imported_by_a_one_card_rebuild(cards: Path, out: Path, modules: list[str], builds: int = 1) -> list[str]:
+    """Build (`builds` times), edit one card, rebuild in a new process: its exit code, then whether it imported each of `modules`."""
+    for _ in range(builds):
+        api.build(cards, out)
     path = cards / "alpha.md"
     path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
     code = (
@@ -123,6 +124,21 @@ def test_a_rebuild_takes_genankis_facts_from_the_cache_without_importing_it(card
     """Importing genanki and making the note types' JSON was 40 ms of a one-card rebuild (package.facts)."""
     assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["genanki"]) == ["0", "False"]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_a_build_that_changes_nothing_keeps_genankis_facts_for_the_next_rebuild(cards, tmp_path):
+    """The facts are used only when a package is written: a no-change build in between used to prune them."""
+    assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["genanki"], builds=2) == ["0", "False"]
+
+
+def test_a_watch_session_that_wrote_a_package_keeps_genankis_facts_for_the_next_process(cards, tmp_path):
+    """Within a session the facts are made once; each build that writes still marks them used, or its pruning drops them."""
+    with Session() as s:
+        api.build(cards, tmp_path / "dist", session=s)
+        for path, old, new in [(cards / "alpha.md", "0.7 to 1.0", "0.70 to 1.00"), (cards / "topics" / "beta.md", "the dot.", "the dot shown.")]:
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")  # (every package written)
+        assert not any(p.unchanged for p in api.build(cards, tmp_path / "dist", session=s).packages)
+    assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["genanki"], builds=0) == ["0", "False"]
 
 
 def test_a_rebuild_reads_unchanged_front_matter_from_the_cache_without_importing_yaml(cards, tmp_path):

@@ -108,6 +108,27 @@ def test_a_run_of_rebuilds_keeps_equal_to_cold_builds(deck, tmp_path, capsys):
         assert written is not None or n == 4, f"step {n}: the collection was inserted afresh"
 
 
+def test_a_build_that_changes_nothing_keeps_what_the_next_edit_patches(deck, tmp_path, capsys, monkeypatch):
+    """A package left as it is still counts as used: its working database and deflated chunks are
+    not pruned, so the edit after a no-change build (or after `--watch` starts) is not a cold write."""
+    from flashdeck import package
+
+    monkeypatch.setattr(package, "CHUNKED_MIN", 1 << 16)  # (this package's 0.4 MB collection deflated in chunks)
+    write_deck(deck, list(range(N)), {5: " Edited."})
+    build(deck, tmp_path / "dist", capsys)  # (now chunked, in the cache)
+    capsys.readouterr()
+    assert main(["build", str(deck), "--out", str(tmp_path / "dist"), "--verbose"]) == 0
+    assert "unchanged " in capsys.readouterr().out
+    write_deck(deck, list(range(N)), {5: " Edited.", 9: " Again."})
+    capsys.readouterr()
+    assert main(["build", str(deck), "--out", str(tmp_path / "dist"), "--verbose"]) == 0
+    said = capsys.readouterr().out
+    assert "1 of " in said and "notes written" in said, said
+    reused = re.search(r"deflated in chunks: (\d+) new, (\d+) from the cache", said)
+    assert reused and int(reused.group(2)) >= 1, said
+    assert (tmp_path / "dist" / "big.apkg").read_bytes() == cold(deck, tmp_path / "cold")
+
+
 def working_databases() -> list[Path]:
     return sorted(p for p in cachekey.cache_root().glob("*.files/*") if p.is_file())
 

@@ -29,7 +29,8 @@ class ChunkedDeflate:
     `store` is a store.Store (or None): chunks deflated before are taken from it.
     `pool` (executor.Processes, or None): new chunks are deflated there, a few at a time, and
     given back in order; a chunk's output depends only on its bytes, so the stream is the same.
-    `deflated` and `reused` count chunks, for `--verbose` and the benchmark.
+    `deflated` and `reused` count chunks, for `--verbose` and the benchmark; `keys` are the
+    chunks' cache keys, which a build that leaves the package alone keeps (plan.py).
     """
 
     def __init__(self, store=None, context: bytes = b"", level: int = LEVEL, pool=None) -> None:
@@ -39,6 +40,7 @@ class ChunkedDeflate:
         self.pool = pool
         self.deflated = 0
         self.reused = 0
+        self.keys: list[str] = []
         self._pending = bytearray()
         self._prev = b""
         self._queue: deque = deque()
@@ -64,6 +66,7 @@ class ChunkedDeflate:
             h = hashlib.sha256(self.context + b"deflate\0" + zlib.ZLIB_RUNTIME_VERSION.encode() + bytes([self.level, last]))
             h.update(len(dictionary).to_bytes(4, "big") + dictionary + chunk)
             key = "z" + h.hexdigest()
+            self.keys.append(key)
             hit = self.store.get(key)
             if isinstance(hit, bytes):
                 self.reused += 1

@@ -52,7 +52,7 @@ def facts(store=None) -> Facts:
     Once per session, and kept in `store` (a store.Store) when given: importing genanki
     and making the note types' JSON is 40 ms, a twentieth of a one-card rebuild.
     """
-    key = _facts_key() if store is not None else ""
+    key = facts_key() if store is not None else ""
     known = store.get(key) if key else None
     if isinstance(known, tuple) and len(known) == 4 and all(isinstance(v, t) for v, t in zip(known, (str, str, dict, dict))):
         return Facts(*known)
@@ -66,7 +66,7 @@ def facts(store=None) -> Facts:
     return made
 
 
-def _facts_key() -> str:
+def facts_key() -> str:
     """What the facts depend on: genanki's version, and the note types (flashdeck's code is in `context`)."""
     types = [f"{nt.kind}:{nt.id}:{nt.sort_field}:{nt.fingerprint}" for nt in notetype.all_types()]
     return "F" + hashlib.sha256(context() + f"{library_version('genanki', 'genanki')}\0{types}".encode()).hexdigest()
@@ -97,6 +97,8 @@ class Written:
     chunks_reused: int = 0
     notes_written: int = 0
     """Notes inserted into the collection: all of them, or on a patched rebuild only those that changed (collection.py)."""
+    kept: tuple[str, ...] = ()
+    """The cache keys of what the next rebuild patches and reuses: the working database, the deflated chunks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,8 @@ def write(
     with tempfile.TemporaryDirectory(prefix="flashdeck-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
         written.notes_written = collection.write(db_path, notes, decks, model_mods, timestamp, facts, store, key)
+        if store is not None and key and not collection.fresh_only(len(notes.rows.nids)):
+            written.kept = (key,)
         when = max(timestamp, ZIP_EPOCH)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "collection.anki2", db_path, when, store, context, written, pool)
@@ -193,6 +197,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes | Path, when: int, store=No
         written.deflate = "chunked" if chunked else "stream"
         if chunked:
             written.chunks_deflated, written.chunks_reused = deflater.deflated, deflater.reused
+            written.kept += tuple(deflater.keys)
 
 
 def _close_entry(dest) -> None:

@@ -50,6 +50,8 @@ class Plan:
     media: dict[str, Path]
     digest: str
     report: PackageReport
+    kept: tuple[str, ...] = ()
+    """Cache keys of what writing the package kept for its next rebuild (package.Written.kept, genanki's facts)."""
 
 
 def plans(
@@ -160,6 +162,7 @@ def producer(
         r = plan.report
         r.deflate, r.chunks_deflated, r.chunks_reused = written.deflate, written.chunks_deflated, written.chunks_reused
         r.notes_written = written.notes_written
+        plan.kept = (*written.kept, package.facts_key())
 
     return produce
 
@@ -244,14 +247,24 @@ def _timestamp(plan: Plan, entries, mods: dict[str, int]) -> int:
 
 
 def _unchanged(store: Store, plan: Plan) -> bool:
+    """Whether the package in the output folder was written for `plan.digest` and not touched since.
+
+    Then what writing it kept for the next rebuild (its working database, deflated chunks) is
+    marked used, or the build's pruning would drop it and the next edit would pay a cold write.
+    """
     record = store.get(_package_key(plan.report.path))
-    if not isinstance(record, tuple) or len(record) != 3 or record[0] != plan.digest:
+    if not isinstance(record, tuple) or len(record) != 4 or record[0] != plan.digest or not isinstance(record[3], tuple):
         return False
     try:
         st = plan.report.path.stat()
     except OSError:
         return False
-    return (st.st_size, st.st_mtime_ns) == (record[1], record[2])
+    if (st.st_size, st.st_mtime_ns) != (record[1], record[2]):
+        return False
+    for key in record[3]:
+        if isinstance(key, str):
+            store.touch(key)
+    return True
 
 
 def remember(store: Store, plan: Plan) -> None:
@@ -260,7 +273,7 @@ def remember(store: Store, plan: Plan) -> None:
         st = plan.report.path.stat()
     except OSError:
         return
-    store.put_value(_package_key(plan.report.path), (plan.digest, st.st_size, st.st_mtime_ns))
+    store.put_value(_package_key(plan.report.path), (plan.digest, st.st_size, st.st_mtime_ns, plan.kept))
 
 
 def _package_key(path: Path) -> str:

@@ -45,6 +45,8 @@ class Session:
     def facts(self, store: Store | None = None) -> package.Facts:
         if self._facts is None:
             self._facts = package.facts(store)
+        elif store is not None:
+            store.touch(package.facts_key())  # (kept for the next process: this build used it too)
         return self._facts
 
     def image_name(self, store: Store, path: Path, st: os.stat_result) -> str:
