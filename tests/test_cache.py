@@ -291,18 +291,24 @@ def test_deleting_the_cache_changes_nothing(cards, tmp_path):
 
 
 @READ_PATHS
-def test_entries_no_build_uses_are_deleted(cards, tmp_path, monkeypatch, scan_from):
-    monkeypatch.setattr(store, "SCAN_FROM", scan_from)  # (one pass over the table notes the rows it did not ask for)
-    api.build(cards, tmp_path / "dist")
+@pytest.mark.parametrize("one_session", [False, True], ids=["a-process-a-build", "watch-session"])
+def test_entries_no_build_uses_are_deleted(cards, tmp_path, monkeypatch, scan_from, one_session):
+    """(One pass over the table notes its rows; a session then knows them without asking the table again.)"""
+    monkeypatch.setattr(store, "SCAN_FROM", scan_from)
+    s = Session() if one_session else None
+    api.build(cards, tmp_path / "dist", session=s)
     assert len(rows()) == 3
     (cards / "topics" / "beta.md").unlink()
     (cards / "topics" / "dot.png").unlink()
-    api.build(cards, tmp_path / "dist")
+    api.build(cards, tmp_path / "dist", session=s)
     assert len(rows()) == 2
     path = cards / "alpha.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
-    api.build(cards, tmp_path / "dist")
-    assert len(rows()) == 2  # the edited card's old entry is gone
+    for before, after in [("About *70%*", "About *two thirds*"), ("About *two thirds*", "Most")]:
+        path.write_text(path.read_text(encoding="utf-8").replace(before, after), encoding="utf-8")
+        api.build(cards, tmp_path / "dist", session=s)
+        assert len(rows()) == 2  # the edited card's old entry is gone
+    if s is not None:
+        s.close()
     record = "p" + hashlib.sha256(str((tmp_path / "dist" / "topics.apkg").resolve()).encode()).hexdigest()
     assert record not in {key for key, *_ in rows("blob")}  # (what the gone package's file was written for)
 
