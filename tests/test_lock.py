@@ -412,3 +412,32 @@ def test_a_lock_read_back_from_the_cache_is_the_lock_in_the_file(tmp_path):
     assert from_record.entries["c-3"].retired == T1 and from_record.entries["a-1"].retired is None
     assert from_record.entries["z-9"].cloze == ((1, "x"), (2, "y / z"))
     assert from_record.notetypes == parsed.notetypes and from_record.lines == parsed.lines
+
+
+def test_a_watch_session_takes_the_lock_as_the_file_now_is(cards, tmp_path, monkeypatch):
+    """A session keeps its last lock in memory, under the file's bytes: a lock checked out or emptied
+    between two builds is read again, and is what the change is counted against; a clock set back
+    under a running session still finds its times in the future."""
+    from flashdeck import api
+    from flashdeck.errors import FlashdeckError
+    from flashdeck.session import Session
+
+    lock = cards / "flashdeck.lock"
+    with Session() as s:
+        api.build(cards, tmp_path / "dist", session=s)
+        released = lock.read_bytes()
+        edit(cards / "renal" / "electrolytes.md", "Below 0.7 mmol/L", "Under 0.7 mmol/L")
+        assert api.build(cards, tmp_path / "dist", session=s).change.changed
+        assert api.build(cards, tmp_path / "dist", session=s).change.changed == ()
+        lock.write_bytes(released)  # (as `git checkout` of the released lock would)
+        assert [cid for cid, _ in api.build(cards, tmp_path / "dist", session=s).change.changed] == ["mg-normal"]
+        with monkeypatch.context() as m, pytest.raises(FlashdeckError) as caught:
+            m.setattr(lockfile.time, "time", lambda: T0 - 3 * 86400)
+            m.delenv("SOURCE_DATE_EPOCH")
+            api.build(cards, tmp_path / "dist", session=s)
+        (said,) = caught.value.diagnostics
+        assert said.path == lock and "in the future" in said.message
+        lock.write_bytes(b"")
+        with pytest.raises(FlashdeckError) as caught:
+            api.build(cards, tmp_path / "dist", session=s)
+        assert "lock file is empty" in str(caught.value.diagnostics)

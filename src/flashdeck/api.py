@@ -107,6 +107,7 @@ def build(
         if lockfile.file_digest(lock_path) != digest:
             jobs.append((lock_path, p.new.write))
             p.store.put_value(lockfile.record_key(digest), lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
+            p.store.keep(lockfile.record_key(digest), p.new)  # (or, in this session, takes it as it is)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:

@@ -153,14 +153,25 @@ def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
     except OSError as exc:
         raise CardError(path, 0, f"cannot read the lock file ({exc.strerror or exc}): check its permissions") from None
     digest = hashlib.sha256(data).digest()
-    known = cache.get(record_key(digest)) if cache is not None else None
+    key = record_key(digest)
+    kept = cache.recall(key) if cache is not None else None
+    if isinstance(kept, Lock) and kept.latest <= _limit(now):  # (a session's last lock: these very bytes)
+        return kept
+    known = cache.get(key) if cache is not None else None
     lock = loads(data, path, now, known)
-    if cache is not None and known is None:
-        canonical = lock.digest() == digest
-        cache.put_value(record_key(digest), record(lock, canonical))
-        if canonical:
-            _keep_lines(lock, data)
+    if cache is not None:
+        if known is None:
+            canonical = lock.digest() == digest
+            cache.put_value(key, record(lock, canonical))
+            if canonical:
+                _keep_lines(lock, data)
+        cache.keep(key, lock)
     return lock
+
+
+def _limit(now: int | None) -> int:
+    """The latest time a lock may hold (later is a clock that was wrong, or an edit)."""
+    return (int(time.time()) if now is None else now) + FUTURE_MARGIN
 
 
 def record_key(digest: bytes) -> str:
@@ -171,7 +182,7 @@ def record_key(digest: bytes) -> str:
 def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
     """The lock in `data` (read from `path`). `known` is what `record` made of these very bytes
     before (the build cache keeps it), or None: then every line is read and checked."""
-    limit = (int(time.time()) if now is None else now) + FUTURE_MARGIN
+    limit = _limit(now)
     lock = _from_record(known, data, limit)
     if lock is not None:
         return lock

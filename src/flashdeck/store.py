@@ -57,11 +57,10 @@ class Store:
     def __init__(self, cards_dir: Path, persist: bool = True, writable: bool = True) -> None:
         self.hits = 0
         self._memo: dict[str, CardResult] = {}
+        self._objects: dict[str, object] = {}
         self._used: set[str] = set()
         self._present: set[str] | None = None
-        """Keys of the cache's card rows, when known: from one pass over the table, then what this
-        session added and dropped. Pruning then deletes the unused ones without asking the table
-        (a session's 10,000 keys into a temporary table was 30 ms of each rebuild under --watch)."""
+        """Keys of the cache's card rows when known (one pass over the table, then this session's puts and drops): pruned without asking the table."""
         self._pending: list[tuple] = []
         self._scratch_dir: str | None = None
         self._key = b""
@@ -235,6 +234,16 @@ class Store:
         mac.update(data)  # (not joined first: a 100,000-card lock record is 15 MB)
         return mac.digest()
 
+    def keep(self, key: str, value) -> None:
+        """Keep `value` in memory for this session's next builds, never in the cache (the lock: 50 ms to remake at 10,000 cards)."""
+        self._objects[key] = value
+
+    def recall(self, key: str):
+        """What `keep` put under `key` in this session, or None (marks `key` used)."""
+        if key in self._objects:
+            self._used.add(key)
+        return self._objects.get(key)
+
     # -- big files kept beside the cache (collection.py) --------------------
 
     def files(self, key: str) -> cachefiles.Files | None:
@@ -252,6 +261,7 @@ class Store:
             self._flush()
             if prune:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
+                self._objects = {k: v for k, v in self._objects.items() if k in self._used}
                 for db in self._databases(writable_only=True):
                     if self._present is not None and db is self._db:  # (the rows are known: drop those unused)
                         gone = [k for k in self._present if k not in self._used]
