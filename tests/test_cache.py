@@ -160,6 +160,41 @@ def test_front_matter_read_from_the_cache_says_and_gives_what_it_did_when_read(c
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")  # (the second build wrote alpha.apkg: the tags and the deck came from the cache)
 
 
+def test_a_file_cut_from_the_cache_gives_the_same_cards_and_warnings(cards, tmp_path, capsys):
+    """What a file was cut into and what is wrong outside its cards are kept by its bytes (sources.py)."""
+    odd = cards / "odd.md"
+    odd.write_text(
+        "A stray line before any card.\n\n##Lookalike heading\n\n## First {#odd-1}\nWhat?\n\n### Answer\nThis.\n\n### Explanation\nBecause.\n\n"
+        "# Level one {#not-a-card}\n\n## Second {#odd-2}\nWhich?\n\n### Answer\nThat.\n\n### Explanation\nSo.\n\n```\nnever closed\n",
+        encoding="utf-8",
+    )
+    said = []
+    for n in range(2):
+        if n:  # (another file edited: the build goes on to write a package)
+            path = cards / "alpha.md"
+            path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
+        assert main(["build", str(cards), "--out", str(tmp_path / "dist")]) == 0
+        said.append(capsys.readouterr().err)
+    assert said[0].count("warning:") == 4, said[0]
+    assert all(f"{odd}:{line}" in said[0] for line in ("1: warning", "3:1: warning", "14:1: warning", "25:1: warning"))
+    assert said[1] == said[0]
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
+def test_a_rebuild_cuts_only_the_files_that_changed(cards, tmp_path, monkeypatch):
+    """Reaches inside (scan.split) because what it guards is work not done: the output is the same either way."""
+    from flashdeck import scan
+
+    api.build(cards, tmp_path / "dist")
+    cut, split = [], scan.split
+    monkeypatch.setattr(scan, "split", lambda data: cut.append(data) or split(data))
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
+    api.build(cards, tmp_path / "dist")
+    assert cut == [path.read_bytes()]
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
 def test_card_moved_down_its_file_is_not_rendered_again(cards, tmp_path):
     """The key of a card is its text, not its line: lines added above it change nothing."""
     api.build(cards, tmp_path / "dist")

@@ -11,12 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import cardwork, continuity, discover, executor, lock, lockfile, media, memory, notetype, parse, plan, retire, scan, validate
+from . import (
+    cardwork,
+    continuity,
+    discover,
+    executor,
+    lock,
+    lockfile,
+    media,
+    memory,
+    notetype,
+    parse,
+    plan,
+    retire,
+    sources,
+    validate,
+)
 from .errors import ERROR, BuildError, CardError, Diagnostic, FlashdeckError
-from .frontmatter import read as read_front_matter
 from .lock import build_time
 from .lockfile import LOCK_NAME, Lock
-from .model import Card, FileContext, Note, Placed
+from .model import Card, Note, Placed
 from .plan import PackageReport
 from .session import Session
 from .store import Store
@@ -137,7 +151,7 @@ def cards(cards_dir: Path) -> list[Card]:
     cards_dir = Path(cards_dir)
     bundles, problems = discover.discover(cards_dir)
     out = []
-    for f in _read(cards_dir, bundles, problems):
+    for f in sources.read(cards_dir, bundles, problems):
         out += [parse.card(c.text.decode("utf-8", "replace"), c.line, f.ctx) for c in f.chunks]  # (parse.file, cut already)
     errors = [d for d in problems if d.is_error and d.line == 0 or "not UTF-8" in d.message]
     if errors:
@@ -153,13 +167,13 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     store = s.store(cards_dir, use_cache, writable)
     if store.empty() and executor.worth_workers(discover.size(bundles), 2, executor.cpus()):
         s.workers().start()  # before the sources are read, so the workers do not carry them (100,000 cards: -300 MB)
-    files = _read(cards_dir, bundles, problems, store)
+    files = sources.read(cards_dir, bundles, problems, store)
     cards, unreadable = cardwork.run(
         files, store, s.renderer, s.workers,
         (lambda done, total: progress("cards", done, total)) if progress is not None else None,
     )
     shown = {(c.path, c.line) for c in cards if c.result.images}
-    sources = {(f.ctx.path, ch.line): ch.text for f in files for ch in f.chunks if (f.ctx.path, ch.line) in shown}
+    texts = {(f.ctx.path, ch.line): ch.text for f in files for ch in f.chunks if (f.ctx.path, ch.line) in shown}
     del files  # past here only the text of cards with images is read (validate.images); 100,000 cards: 100 MB
     memory.give_back()
     cached = store.hits
@@ -170,7 +184,7 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     old = _old_lock(lock_path, bundles, out_dir, problems, store)
     problems += validate.across(cards, cards_dir, set(old.entries))
     problems += validate.packages({c.package for c in cards}, discover.folders(bundles), cards_dir, bool(cards), any(d.is_error for d in problems))
-    cards, names, images = _images(cards, sources, cards_dir, store, s, problems)
+    cards, names, images = _images(cards, texts, cards_dir, store, s, problems)
     problems += continuity.against_lock(cards, old)
     _raise_problems(problems, strict)
     new, change = lock.update(old, cards, {nt.kind: nt.fingerprint for nt in notetype.all_types()}, build_time(), lambda: lock.released_lock(lock_path))
@@ -183,46 +197,10 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     return _Prepared(bundles, cards, names, images, problems, old, new, change, retired, cached, store)
 
 
-def _read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic], store: Store | None = None) -> list[cardwork.SourceFile]:
-    """Each card file read, its front matter understood (remembered in `store`), and cut into cards; file-level problems into `problems`."""
-    files = []
-    for bundle in bundles:
-        for path in bundle.files:
-            rel = discover.relpath(path, cards_dir)
-            try:
-                data = scan.load(path)
-            except FlashdeckError as err:
-                problems += err.diagnostics
-                continue
-            if not data.strip():
-                problems.append(validate.empty_file(path))
-                continue
-            split = scan.split(data)
-            front = _front_matter(path, data, split, problems, store)
-            ctx = FileContext(path, rel, front.deck or discover.default_deck_name(rel), front.tags, bool(front.shuffle))
-            problems += validate.file(path, split)
-            files.append(cardwork.SourceFile(ctx, bundle.name, split.chunks))
-    return files
-
-
-def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic], cache: Store | None = None):
-    if split.front is None:
-        return read_front_matter([])
-    head = data.split(b"\n", split.body_start)[: split.body_start]
-    try:
-        lines = [line.decode("utf-8") for line in head]
-    except UnicodeDecodeError:
-        problems.append(Diagnostic(path, 1, "front matter is not UTF-8: save the file again with UTF-8 encoding", ERROR))
-        return read_front_matter([])
-    front = read_front_matter(lines, cache)
-    problems += [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in front.problems]
-    return front
-
-
-def _images(cards: list[Placed], sources: dict[tuple[Path, int], bytes], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):
+def _images(cards: list[Placed], texts: dict[tuple[Path, int], bytes], cards_dir: Path, store: Store, s: Session, problems: list[Diagnostic]):
     """Resolve every image the cards show: package it under its content hash, or report it (validate.images).
 
-    `sources`: the text of each card that shows images, by (path, line).
+    `texts`: the text of each card that shows images, by (path, line).
     """
     names: dict[str, dict[str, str]] = {}
     images: dict[str, dict[str, Path]] = {}
@@ -234,7 +212,7 @@ def _images(cards: list[Placed], sources: dict[tuple[Path, int], bytes], cards_d
     fields_of = dict(zip([c.key for c in with_images], store.fields([c.key for c in with_images])))
     for c in with_images:
         found = [media.resolve(src, c.path.parent, root, lambda path, st: s.image_name(store, path, st)) for src in c.result.images]
-        text = sources[(c.path, c.line)].decode("utf-8", "replace").split("\n")
+        text = texts[(c.path, c.line)].decode("utf-8", "replace").split("\n")
         problems += validate.images(c, found, list(enumerate(text, start=c.line)), cards_dir)
         ok = {img.src: img.name for img in found if img.status == media.OK}
         names[c.key] = ok

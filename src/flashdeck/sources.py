@@ -1,0 +1,108 @@
+"""The card files read: each cut into cards and its front matter understood, remembered by its bytes.
+
+What a file is cut into (scan.split: where each card starts, the near-miss
+headings, fences and comments never closed) and what is wrong outside its
+cards (validate.file) depend on its bytes alone. The build cache keeps both
+under a key of those bytes and flashdeck's code, so an unchanged file is cut
+again by slicing: a one-card rebuild of 200 files of 50 cards cut and checked
+all 200 anew, 60-80 ms. Like every cache entry it is authenticated (store.py),
+and one that does not fit its file is not used: the file is split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from pathlib import Path
+
+from . import discover, scan, validate
+from .cachekey import context
+from .cardwork import SourceFile
+from .errors import ERROR, Diagnostic, FlashdeckError
+from .frontmatter import FrontMatter
+from .frontmatter import read as read_front_matter
+from .model import Chunk, FileContext
+
+RECORD = 1
+"""The shape of a split's record; a record of another shape is not used."""
+
+
+def read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnostic], store=None) -> list[SourceFile]:
+    """Each card file read, cut into cards and its front matter understood (both remembered in `store`, a
+    store.Store); file-level problems into `problems`."""
+    files = []
+    for bundle in bundles:
+        for path in bundle.files:
+            rel = discover.relpath(path, cards_dir)
+            try:
+                data = scan.load(path)
+            except FlashdeckError as err:
+                problems += err.diagnostics
+                continue
+            if not data.strip():
+                problems.append(validate.empty_file(path))
+                continue
+            split, found = _split(path, data, store)
+            problems += found
+            front = _front_matter(path, data, split, problems, store)
+            ctx = FileContext(path, rel, front.deck or discover.default_deck_name(rel), front.tags, bool(front.shuffle))
+            files.append(SourceFile(ctx, bundle.name, split.chunks))
+    return files
+
+
+def _split(path: Path, data: bytes, store) -> tuple[scan.Split, list[Diagnostic]]:
+    """scan.split(data) and validate.file's problems, taken from `store` when these bytes were cut before."""
+    key = "S" + hashlib.sha256(context() + b"split\0" + data).hexdigest() if store is not None else ""
+    known = _unrecord(store.get(key), path, data) if key else None
+    if known is not None:
+        return known
+    split = scan.split(data)
+    problems = validate.file(path, split)
+    if key:
+        store.put_value(key, _record(split, problems))
+    return split, problems
+
+
+def _record(split: scan.Split, problems: list[Diagnostic]) -> tuple:
+    """`split` and `problems` in plain values: each card as its heading's line and its length (the cards run on to the end of the file)."""
+    lines, sizes = array("q", [c.line for c in split.chunks]), array("q", [len(c.text) for c in split.chunks])
+    found = tuple((d.line, d.message, d.severity, d.column) for d in problems)
+    return (RECORD, split.front, split.body_start, lines.tobytes(), sizes.tobytes(), split.lookalikes, split.unclosed_fences, split.unclosed_comment, len(split.preamble), found)
+
+
+def _unrecord(value, path: Path, data: bytes) -> tuple[scan.Split, list[Diagnostic]] | None:
+    """What `_record` kept, back as the Split of `data` and the problems at `path`; None when it is not one or does not fit `data`."""
+    try:
+        shape, front, body_start, line_bytes, size_bytes, lookalikes, fences, comment, preamble, found = value
+        if shape != RECORD:
+            return None
+        lines, sizes = array("q"), array("q")
+        lines.frombytes(line_bytes)
+        sizes.frombytes(size_bytes)
+        problems = [Diagnostic(path, line, message, severity, column) for line, message, severity, column in found]
+    except (TypeError, ValueError):
+        return None
+    at = len(data) - sum(sizes)
+    fits = len(lines) == len(sizes) and min(sizes, default=0) >= 0 and isinstance(preamble, int) and 0 <= at - preamble <= at
+    if not (fits and isinstance(body_start, int) and isinstance(lookalikes, tuple) and isinstance(fences, tuple)):
+        return None
+    chunks = []
+    for line, size in zip(lines, sizes):
+        chunks.append(Chunk(line, data[at : at + size]))
+        at += size
+    first = len(data) - sum(sizes)
+    return scan.Split(front, body_start, tuple(chunks), lookalikes, fences, comment, data[first - preamble : first]), problems
+
+
+def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic], cache=None) -> FrontMatter:
+    if split.front is None:
+        return read_front_matter([])
+    head = data.split(b"\n", split.body_start)[: split.body_start]
+    try:
+        lines = [line.decode("utf-8") for line in head]
+    except UnicodeDecodeError:
+        problems.append(Diagnostic(path, 1, "front matter is not UTF-8: save the file again with UTF-8 encoding", ERROR))
+        return read_front_matter([])
+    front = read_front_matter(lines, cache)
+    problems += [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in front.problems]
+    return front
