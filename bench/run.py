@@ -7,6 +7,7 @@ folder and times, each as a separate process:
 - cold:    `flashdeck build` with no cache and no lock file
 - rebuild: `flashdeck build` after editing one card (cache warm)
 - check:   `flashdeck check` (cache warm)
+- watch:   the builds of one `--watch` session after one-card edits (bench/watch.py; median of 5)
 - ankdown: the same cards in ankdown's format, built by ankdown (a C Markdown
            renderer), when it can be installed (into bench/out/, git-ignored)
 
@@ -211,6 +212,9 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
     result["rebuild_packages_written"] = len(wrote)
     say("check")
     result["check"] = run(flashdeck("check", str(cards)), root, env)
+    say("rebuilds under --watch")
+    watched = run([PY, str(HERE / "watch.py"), str(cards), str(out)], root, env)
+    result["watch"] = {**json.loads(watched["stdout"]), "peak_tree_mb": watched["peak_tree_mb"]}
     if layout == "folder" and n <= 10_000:
         say("genanki's size for the same notes")
         result["genanki_apkg_bytes"] = genanki_size(packages[0], root)
@@ -220,7 +224,7 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
         deck = corpus.ankdown(cards, root / "ankdown")
         result["ankdown"] = run([*ankdown, "-r", str(deck), "-p", str(root / "ankdown.apkg")], root)
     floor = result["floor"]["seconds"]
-    for key in ("cold", "rebuild", "check", "ankdown"):
+    for key in ("cold", "rebuild", "check", "watch", "ankdown"):
         if key in result:
             result[key]["ratio_to_floor"] = round(result[key]["seconds"] / floor, 3)
             result[key].pop("stdout", None)
@@ -230,8 +234,8 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = "| layout | cards | floor | cold build | rebuild, 1 card edited | check | ankdown, cold | peak memory, cold (floor) |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
+    head = "| layout | cards | floor | cold build | rebuild, 1 card edited | under --watch | check | ankdown, cold | peak memory, cold (floor) |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     rows = [head, rule]
 
     def cell(r: dict, key: str) -> str:
@@ -243,7 +247,7 @@ def table(results: list[dict]) -> str:
     names = {"folder": "one folder, 50 a file", "files": "top-level files, 50 each", "file": "one file"}
     for r in results:
         rows.append(
-            f"| {names[r['layout']]} | {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell(r, 'cold')} | {cell(r, 'rebuild')} "
+            f"| {names[r['layout']]} | {r['cards']:,} | {r['floor']['seconds']:.2f} s | {cell(r, 'cold')} | {cell(r, 'rebuild')} | {cell(r, 'watch')} "
             f"| {cell(r, 'check')} | {cell(r, 'ankdown')} | {r['cold']['peak_tree_mb']:.0f} MB ({r['floor']['peak_tree_mb']:.0f} MB) |"
         )
     notes = []
@@ -258,7 +262,7 @@ def table(results: list[dict]) -> str:
         if "apkg_ratio_to_genanki" in r:
             notes.append(f"  .apkg {r['apkg_bytes'] / 2**20:.1f} MB, genanki's writer {r['genanki_apkg_bytes'] / 2**20:.1f} MB: {r['apkg_ratio_to_genanki']:.3f}x")
         if "ankdown" in r:
-            notes.append(f"  rebuild / ankdown's cold build: {r['rebuild']['seconds'] / r['ankdown']['seconds']:.2f}")
+            notes.append(f"  rebuild / ankdown's cold build: {r['rebuild']['seconds'] / r['ankdown']['seconds']:.2f}; under --watch: {r['watch']['seconds'] / r['ankdown']['seconds']:.2f}")
     return "\n".join(rows) + "\n\n" + "\n".join(notes)
 
 
