@@ -35,3 +35,17 @@ def test_split_and_blank_agree_on_where_cards_start(pieces):
 def test_a_fence_never_closed_is_text_and_a_comment_never_closed_hides_the_rest():
     text = "intro\n```\n## A\n<!--\n## B\n"
     assert [c.line for c in scan.split(text.encode("utf-8")).chunks] == [3] == starts_by_blank(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, "---", "deck: D"]), max_size=30), st.booleans())
+def test_the_text_before_the_cards_and_the_cards_are_the_body_byte_for_byte(pieces, front):
+    """Cards are cut where their heading's line starts, from the first line of the file on."""
+    text = "\n".join((["---", "deck: D", "---"] if front else []) + pieces)
+    data = text.encode("utf-8")
+    split = scan.split(data)
+    assert [c.line for c in split.chunks] == [n for n in starts_by_blank(text) if n > split.body_start]
+    body = b"\n".join(data.split(b"\n")[split.body_start :])
+    assert split.preamble + b"".join(c.text for c in split.chunks) == body
+    lines = data.split(b"\n")
+    assert all(lines[c.line - 1] == c.text.split(b"\n")[0] for c in split.chunks)

@@ -30,6 +30,7 @@ _FENCE_CLOSE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _NO_SPACE_H2_RE = re.compile(r"^ {0,3}##[^#\s]")
 # Lines that may open or close code, a comment or a card: nothing else can change where cards start.
 _CANDIDATE_RE = re.compile(rb"\n {0,3}(?:##?(?!#)|`{3}|~{3})")  # (### sections cannot start a card)
+_FIRST_CANDIDATE_RE = re.compile(rb" {0,3}(?:##?(?!#)|`{3}|~{3})")  # (the same, on the file's first line)
 
 
 def load(path: Path) -> bytes:
@@ -74,22 +75,24 @@ def where(data: bytes, at: int, first_line: int) -> tuple[int, int]:
 
 
 def split(data: bytes) -> Split:
-    """Cut `data` (as `load` returns it) into cards."""
-    front, body_start, body_at = _front(data)
-    text = b"\n" + data  # so that every line, the first too, starts after a "\n"
-    marks = sorted(_comment_lines(text, body_at) | {m.start() for m in _CANDIDATE_RE.finditer(text, body_at)})
-    starts: list[int] = []  # line starts (in `text`) of candidate lines
+    """Cut `data` (as `load` returns it) into cards.
+
+    Positions are offsets in `data` where lines start (never a copy of it with a newline in front:
+    a file of 100,000 cards is 87 MB, and the copy was the cold build's high point).
+    """
+    front, body_start, body = _front(data)
+    marks = sorted(_comment_lines(data, body) | _candidate_lines(data, body))
+    starts: list[int] = []  # where candidate lines start in `data`
     lines_of: list[str] = []
     numbers: list[int] = []
     line_no, at = 0, 0
-    for nl in marks:
-        line_no += text.count(b"\n", at, nl + 1)
-        at = nl + 1
-        end = text.find(b"\n", nl + 1)
-        raw = text[nl + 1 : end if end >= 0 else len(text)]
-        starts.append(nl)
-        numbers.append(line_no - 1)  # 0-based index of the line in the file
-        lines_of.append(raw.decode("utf-8", "replace"))
+    for start in marks:
+        line_no += data.count(b"\n", at, start)
+        at = start
+        end = data.find(b"\n", start)
+        starts.append(start)
+        numbers.append(line_no)  # 0-based index of the line in the file
+        lines_of.append(data[start : end if end >= 0 else len(data)].decode("utf-8", "replace"))
 
     closers, longest, pointer = fence_index(lines_of)
 
@@ -122,10 +125,9 @@ def split(data: bytes) -> Split:
 
     chunks = []
     for n, k in enumerate(heads):
-        start = starts[k] + 1
-        end = starts[heads[n + 1]] + 1 if n + 1 < len(heads) else len(text)
-        chunks.append(Chunk(numbers[k] + 1, text[start:end]))
-    first = starts[heads[0]] + 1 if heads else len(text)
+        end = starts[heads[n + 1]] if n + 1 < len(heads) else len(data)
+        chunks.append(Chunk(numbers[k] + 1, data[starts[k] : end]))
+    first = starts[heads[0]] if heads else len(data)
     return Split(
         front=front,
         body_start=body_start,
@@ -133,12 +135,12 @@ def split(data: bytes) -> Split:
         lookalikes=tuple(lookalikes),
         unclosed_fences=tuple(unclosed_fences),
         unclosed_comment=(comment_at[0] + 1, comment_at[1]) if comment_at is not None else None,
-        preamble=text[body_at + 1 : first] if body_at + 1 < first else b"",
+        preamble=data[body:first] if body < first else b"",
     )
 
 
 def _front(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
-    """(front matter lines, index of the first body line, offset of that line in b"\\n" + data)."""
+    """(front matter lines, index of the first body line, offset in `data` where that line starts)."""
     first_end = data.find(b"\n")
     first = data[: first_end if first_end >= 0 else len(data)]
     if first.strip() != b"---":
@@ -152,21 +154,29 @@ def _front(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
             return (0, index), index + 1, (nxt + 1 if nxt >= 0 else len(data) + 1)
         at = nxt
     # Never closed: its lines are no card's either, the body starts at the first card heading.
-    m = re.search(rb"\n {0,3}##(?:[ \t]|\n|$)", b"\n" + data)
+    m = re.search(rb"\n {0,3}##(?:[ \t]|\n|$)", data)  # (the first line is the '---')
     if m is None:
         return (0, -1), index + 1, len(data) + 1
-    return (0, -1), data.count(b"\n", 0, m.start()), m.start()
+    return (0, -1), data.count(b"\n", 0, m.start() + 1), m.start() + 1
 
 
-def _comment_lines(text: bytes, start: int) -> set[int]:
-    """Where the lines holding a `<!--` or `-->` start (the "\n" before them)."""
+def _candidate_lines(data: bytes, start: int) -> set[int]:
+    """Where the lines from offset `start` on that may open or close code, a comment or a card start."""
+    found = {m.start() + 1 for m in _CANDIDATE_RE.finditer(data, max(start - 1, 0))}
+    if start == 0 and _FIRST_CANDIDATE_RE.match(data):
+        found.add(0)
+    return found
+
+
+def _comment_lines(data: bytes, start: int) -> set[int]:
+    """Where the lines from offset `start` on holding a `<!--` or `-->` start."""
     # bytes.find, not a regex: an alternation tried at each of a big file's 7 MB took 0.1 s.
     out = set()
     for mark in (b"<!--", b"-->"):
-        at = text.find(mark, start)
+        at = data.find(mark, start)
         while at >= 0:
-            out.add(text.rfind(b"\n", 0, at))
-            at = text.find(mark, at + 1)
+            out.add(data.rfind(b"\n", 0, at) + 1)
+            at = data.find(mark, at + 1)
     return out
 
 
