@@ -117,11 +117,13 @@ def build(
         report.packages = [pl.report for pl in plans]
         jobs = [] if dry_run else plan.writers(changed, p.names, p.new, p.store, lambda: s.facts(p.store), s.workers, _told(progress, len(changed)))
         lock_path = cards_dir / LOCK_NAME
-        digest = p.new.digest()  # (compared and written a line at a time: 100,000 cards' lock is 30 MB)
-        if lockfile.file_digest(lock_path) != digest:
+        on_disk = lockfile.file_digest(lock_path)
+        # Compared and written a line at a time (100,000 cards' lock is 30 MB); with no lock yet,
+        # hashed once written, not encoded twice.
+        digest = p.new.digest() if on_disk is not None else None
+        new_lock = digest is None or digest != on_disk
+        if new_lock:
             jobs.append((lock_path, p.new.write))
-            p.store.put_value(lockfile.record_key(digest), lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
-            p.store.keep(lockfile.record_key(digest), p.new)  # (or, in this session, takes it as it is)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
@@ -129,6 +131,10 @@ def build(
             except OSError as exc:
                 where = Path(exc.filename) if exc.filename else out_dir
                 raise CardError(where, 0, f"cannot write ({exc.strerror or exc}): check that the folder is writable, or choose another with --out") from None
+            if new_lock:
+                key = lockfile.record_key(digest or lockfile.file_digest(lock_path))
+                p.store.put_value(key, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
+                p.store.keep(key, p.new)  # (or, in this session, takes it as it is)
             for pl in changed:
                 plan.remember(p.store, pl)
             p.store.commit(prune=True)
