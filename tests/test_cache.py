@@ -141,6 +141,27 @@ def test_a_watch_session_that_wrote_a_package_keeps_genankis_facts_for_the_next_
     assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["genanki"], builds=0) == ["0", "False"]
 
 
+def test_a_cache_another_build_holds_locked_stops_no_build_of_a_watch_session(cards, tmp_path):
+    """A write the cache refuses goes to a scratch file the session reads too. (The session dropped
+    the cache instead, and its cards' results could no longer find their fields: every later build
+    stopped with 'failed its integrity check'.)"""
+    with Session() as s:
+        api.build(cards, tmp_path / "dist", session=s)
+        (held,) = s._stores.values()
+        held._db.execute("PRAGMA busy_timeout = 50")  # (reaching inside: not to wait the 2 s another build gets)
+        other = sqlite3.connect(cache_files()[0], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another build writing: it reads, but cannot write
+        path = cards / "alpha.md"
+        for old, new in [("About *70%*", "About *two thirds*"), ("0.7 to 1.0", "0.70 to 1.00")]:
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+            assert api.build(cards, tmp_path / "dist", session=s).change.changed
+        other.execute("ROLLBACK")
+        other.close()
+        path.write_text(path.read_text(encoding="utf-8").replace("About *", "About *nearly "), encoding="utf-8")
+        assert api.build(cards, tmp_path / "dist", session=s).change.changed
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
 def test_a_rebuild_reads_unchanged_front_matter_from_the_cache_without_importing_yaml(cards, tmp_path):
     """Pure-Python YAML was 40 ms of a one-card rebuild of 200 files, importlib.metadata 30 ms (frontmatter.read, cachekey)."""
     assert imported_by_a_one_card_rebuild(cards, tmp_path / "dist", ["yaml", "importlib.metadata"]) == ["0", "False", "False"]

@@ -197,3 +197,41 @@ def test_a_file_another_build_is_writing_beside_the_cache_is_left_alone(deck, tm
     write_deck(deck, list(range(N)), {9: " Edited."})
     build(deck, tmp_path / "dist", capsys)
     assert young.exists() and not old.exists()
+
+
+def test_a_working_database_file_another_build_writes_is_never_this_builds(deck, tmp_path, capsys):
+    """Two builds of the same cards (a --watch beside a build) each write their own working file:
+    at one fixed name they overwrote and deleted each other's, and the builds failed or crashed."""
+    (work,) = working_databases()
+    theirs = work.with_name(work.name + ".new")  # (the name every build used)
+    theirs.write_bytes(b"another build's half-written working database")
+    write_deck(deck, list(range(N)), {9: " Edited."})
+    rebuilt, written = build(deck, tmp_path / "dist", capsys)
+    assert written == 1 and rebuilt == cold(deck, tmp_path / "cold")
+    assert theirs.read_bytes() == b"another build's half-written working database"
+
+
+def test_a_working_database_replaced_by_another_build_right_after_this_one_is_not_patched(deck, tmp_path, capsys, monkeypatch):
+    """The record's MAC is of the file this build wrote, taken before it is moved into place: when
+    another build of these cards moves its own in just after, the next build finds the MAC wrong and
+    inserts afresh, instead of patching the other build's rows as if they were this one's."""
+    import os
+
+    (work,) = working_databases()
+    earlier = work.read_bytes()  # (what a build of the cards as they were still writes)
+    move = os.replace
+
+    def replaced_by_another(src, dst):
+        move(src, dst)
+        if Path(dst) == work:
+            Path(dst).write_bytes(earlier)
+
+    monkeypatch.setattr(collection.os, "replace", replaced_by_another)
+    write_deck(deck, list(range(N)), {9: " Edited."})
+    build(deck, tmp_path / "dist", capsys)
+    monkeypatch.setattr(collection.os, "replace", move)
+    write_deck(deck, list(range(N)), {9: " Edited.", 12: " Again."})
+    rebuilt, written = build(deck, tmp_path / "dist", capsys)
+    assert written is None  # inserted afresh
+    assert rebuilt == cold(deck, tmp_path / "cold")
+

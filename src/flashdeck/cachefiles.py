@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +33,16 @@ class Files:
             return None
         return self.folder / key
 
+    def new_file(self, name: str) -> Path:
+        """A new empty file beside `name`'s slot, this build's alone, to write its next version in (then `os.replace`).
+
+        Never a fixed name: two builds of the same cards (a `--watch` beside a `build`) wrote one
+        working database into the same file and ruined it for both.
+        """
+        fd, path = tempfile.mkstemp(dir=self.folder, prefix=name + ".", suffix=".new")
+        os.close(fd)
+        return Path(path)
+
     def mac(self, path: Path) -> bytes:
         """The MAC of a file's bytes, read in blocks (a 100,000-note collection is 150 MB)."""
         mac = hmac.new(self._key, b"file\0", "sha256")
@@ -47,9 +58,10 @@ class Files:
             return False
         path = path.with_name(key + VALUE)
         try:
-            with open(path.with_name(path.name + ".new"), "wb") as f:
+            aside = self.new_file(path.name)
+            with open(aside, "wb") as f:
                 f.write(data)
-            os.replace(f.name, path)
+            os.replace(aside, path)
         except OSError:
             return False
         return True

@@ -71,6 +71,21 @@ def open_cache(cards_dir: Path, writable: bool) -> tuple[sqlite3.Connection | No
         return None, key, Path()
 
 
+def write_rows(db: sqlite3.Connection, cards: list[tuple], values: list[tuple]) -> None:
+    """Write rows of both tables in one transaction (store.Store._flush)."""
+    db.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", cards)
+    db.executemany("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", values)
+    db.commit()
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """End a transaction the cache refused, so this connection holds no lock another build waits for."""
+    try:
+        db.rollback()
+    except sqlite3.Error:
+        pass
+
+
 def scratch() -> tuple[str, sqlite3.Connection]:
     """A throwaway database in a new temp folder (the caller deletes the folder)."""
     folder = tempfile.mkdtemp(prefix="flashdeck-")

@@ -87,27 +87,34 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
         return len(rows.nids)
     files = store.files(key) if store is not None and key else None
     slot = files.slot(key) if files is not None else None
-    work = slot.with_name(slot.name + ".new") if slot is not None else db_path.with_name("work.anki2")
-    base = _base(facts)
-    record = store.get(key) if slot is not None else None
-    patched = _usable(record, base) and _copy_verified(files, slot, work, record[2])
-    if patched:
-        written = _patch(work, source, record, decks, model_mods, timestamp, facts)
-    else:
-        work.unlink(missing_ok=True)  # (what a stopped build left there)
-        _fresh(work, source.notes(), rows, decks, model_mods, timestamp, facts)
-        written = len(rows.nids)
-    conn = sqlite3.connect(work)
+    work = files.new_file(slot.name) if slot is not None else db_path.with_name("work.anki2")
     try:
-        conn.execute("VACUUM INTO ?", (str(db_path),))
-    finally:
-        conn.close()
+        written = _work(work, files, slot, source, store.get(key) if slot is not None else None, decks, model_mods, timestamp, facts)
+        conn = sqlite3.connect(work)
+        try:
+            conn.execute("VACUUM INTO ?", (str(db_path),))
+        finally:
+            conn.close()
+    except BaseException:
+        work.unlink(missing_ok=True)
+        raise
     if slot is None:
         work.unlink()
         return written
+    mac = files.mac(work)  # (before it is moved into place, where another build of these cards may replace it)
     os.replace(work, slot)
-    store.put_value(key, (RECORD, base, files.mac(slot), rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
+    store.put_value(key, (RECORD, _base(facts), mac, rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
     return written
+
+
+def _work(work: Path, files, slot: Path | None, source: Notes, record, decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts) -> int:
+    """Make the working database at `work`: last build's (`record`, the copy at `slot`) patched, else inserted afresh; how many notes were written."""
+    rows = source.rows
+    if _usable(record, _base(facts)) and _copy_verified(files, slot, work, record[2]):
+        return _patch(work, source, record, decks, model_mods, timestamp, facts)
+    work.unlink(missing_ok=True)
+    _fresh(work, source.notes(), rows, decks, model_mods, timestamp, facts)
+    return len(rows.nids)
 
 
 def fresh_only(notes: int) -> bool:

@@ -44,6 +44,8 @@ BATCH = 500
 BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
+QUEUED_BYTES = 8 << 20  # values queued from which they are written before the batch of rows is full
+
 class Store:
     """The results and fields of one build, backed by the cache of its cards folder when there is one.
 
@@ -62,6 +64,9 @@ class Store:
         self._present: set[str] | None = None
         """Keys of the cache's card rows when known (one pass over the table, then this session's puts and drops): pruned without asking the table."""
         self._pending: list[tuple] = []
+        self._values: dict[str, tuple[bytes, bytes]] = {}  # (values not written yet: key -> (value, MAC))
+        self._queued = 0
+        self._spare: sqlite3.Connection | None = None  # (rows the cache refused: `_flush`)
         self._scratch_dir: str | None = None
         self._key = b""
         self._db: sqlite3.Connection | None = None
@@ -178,53 +183,63 @@ class Store:
                 pass
 
     def _flush(self) -> None:
-        if not self._pending:
+        """Write the queued rows in one short transaction: no build holds the cache locked while another waits.
+
+        Rows the cache refuses (locked past the timeout, a full disk) go to a spare file this session reads
+        too: a miss for the next build, never a failure (dropping the cache for the session, as before, left
+        its results without their fields: every later build under --watch stopped).
+        """
+        if not self._pending and not self._values:
             return
         rows, self._pending = self._pending, []
+        values, self._values, self._queued = [(k, *v) for k, v in self._values.items()], {}, 0
         try:
-            self._out.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", rows)
+            cachekey.write_rows(self._out, rows, values)
         except sqlite3.Error:
-            if self._out is self._db:  # a full or locked disk: go on without the cache
-                self._db, self._writes = None, False
-                self._out = self._scratch()
-                self._out.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", rows)
-            else:
+            if self._out is not self._db:
                 raise
+            cachekey.rollback(self._db)
+            if self._spare is None:
+                self._spare = self._scratch()
+            cachekey.write_rows(self._spare, rows, values)
 
     # -- other entries (deflated chunks, image digests, package records) ---
 
     def get(self, key: str):
         """A plain value kept with `put_value`, or None."""
         self._used.add(key)
-        for db in self._databases():
+        row = self._values.get(key)
+        for db in self._databases() if row is None else ():
             try:
                 row = db.execute("SELECT value, mac FROM blob WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error:
                 continue
-            if row is None:
-                continue
-            data = row[0]
-            if not data and self._files is not None:  # kept in a file beside the cache (put_value)
-                data = self._files.read_value(key)
-                if data is None:
-                    return None
-            if hmac.compare_digest(row[1], self._mac(b"b", key, data)):
-                try:
-                    return marshal.loads(data)
-                except (ValueError, EOFError, TypeError):
-                    return None
+            if row is not None:
+                break
+        if row is None:
+            return None
+        data = row[0]
+        if not data and self._files is not None:  # kept in a file beside the cache (put_value)
+            data = self._files.read_value(key)
+            if data is None:
+                return None
+        if hmac.compare_digest(row[1], self._mac(b"b", key, data)):
+            try:
+                return marshal.loads(data)
+            except (ValueError, EOFError, TypeError):
+                return None
         return None
 
     def put_value(self, key: str, value) -> None:
         self._used.add(key)
         data = marshal.dumps(value, 2)  # (version 2 keeps no memo of every object written: 100,000 cards' lock record is 300,000 of them)
         mac = self._mac(b"b", key, data)
-        if len(data) >= cachefiles.BIG_FILE and self._writes and self._out is self._db and self._files.write_value(key, data):
+        if len(data) >= cachefiles.BIG_FILE and self._writes and self._files.write_value(key, data):
             data = b""  # (in a file: cachefiles.py)
-        try:
-            self._out.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", (key, data, mac))
-        except sqlite3.Error:
-            pass
+        self._values[key] = (data, mac)
+        self._queued += len(data)
+        if self._queued >= QUEUED_BYTES:
+            self._flush()
 
     def _mac(self, kind: bytes, key: str, data: bytes) -> bytes:
         head = kind + b"\0" + key.encode() + b"\0"
@@ -279,11 +294,15 @@ class Store:
                 self._files.prune(self._used)
         except (sqlite3.Error, OSError):
             self._present = None  # (not known to be right any more: the next prune asks the table)
+            for db in self._databases(writable_only=True):
+                cachekey.rollback(db)  # (a prune another build kept from its end is tried again by the next build)
         self._used = set()
         self.hits = 0
 
     def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
         dbs = [self._out] if self._out is not None else []
+        if self._spare is not None and not writable_only:
+            dbs.append(self._spare)
         if self._db is not None and self._db is not self._out and not writable_only:
             dbs.append(self._db)
         return dbs
@@ -294,7 +313,7 @@ class Store:
                 db.close()
             except sqlite3.Error:
                 pass
-        self._db = self._out = None
+        self._db = self._out = self._spare = None
         if self._scratch_dir is not None:
             shutil.rmtree(self._scratch_dir, ignore_errors=True)
             self._scratch_dir = None
