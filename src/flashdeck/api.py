@@ -124,6 +124,8 @@ def build(
         new_lock = digest is None or digest != on_disk
         if new_lock:
             jobs.append((lock_path, p.new.write))
+            if digest is not None:  # (kept before the packages are made, while the build holds less: 100,000 cards' record is 23 MB)
+                _keep_lock(p, digest)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
@@ -131,16 +133,21 @@ def build(
             except OSError as exc:
                 where = Path(exc.filename) if exc.filename else out_dir
                 raise CardError(where, 0, f"cannot write ({exc.strerror or exc}): check that the folder is writable, or choose another with --out") from None
-            if new_lock:
-                key = lockfile.record_key(digest or lockfile.file_digest(lock_path))
-                p.store.put_value(key, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
-                p.store.keep(key, p.new)  # (or, in this session, takes it as it is)
+            if new_lock and digest is None:
+                _keep_lock(p, lockfile.file_digest(lock_path))
             for pl in changed:
                 plan.remember(p.store, pl)
             p.store.commit(prune=True)
         if progress is not None:
             progress("write", len(changed), len(changed))
         return report
+
+
+def _keep_lock(p: _Prepared, digest: bytes) -> None:
+    """Keep the new lock, whose file has this digest, for the next build: its record in the cache, itself in this session."""
+    key = lockfile.record_key(digest)
+    p.store.put_value(key, lockfile.record(p.new, canonical=True))
+    p.store.keep(key, p.new)
 
 
 def notes(cards_dir: Path, strict: bool = False, *, session: Session | None = None) -> tuple[list[Note], dict[str, Path], list[Diagnostic]]:
