@@ -78,6 +78,20 @@ def write_rows(db: sqlite3.Connection, cards: list[tuple], values: list[tuple]) 
     db.commit()
 
 
+def prune(db: sqlite3.Connection, used: set[str], present: set[str] | None) -> None:
+    """Delete the rows no key in `used` names. `present`: the card keys known to be in `db` (updated), or None: ask the table."""
+    if present is not None:
+        gone = [k for k in present if k not in used]
+        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in gone))
+        present.difference_update(gone)
+    else:
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM used")
+        db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
+        db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
+    db.executemany("DELETE FROM blob WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM blob") if k not in used])
+
+
 def rollback(db: sqlite3.Connection) -> None:
     """End a transaction the cache refused, so this connection holds no lock another build waits for."""
     try:

@@ -4,18 +4,11 @@ Every card's result (`CardResult`, small) and its rendered fields (large) go
 into one SQLite file; a build holds only the results in memory and reads the
 fields back when it packages, so 100,000 cards never sit in memory as HTML.
 
-The cache is that file kept between builds: one per cards folder, in the
-user's cache folder (`platformdirs.user_cache_dir("flashdeck")`, or
-`FLASHDECK_CACHE_DIR`), never inside the cards folder, so a shared zip or
-repository cannot carry entries along. Each entry is authenticated with an
-HMAC under a key that is made on this machine and never leaves it (`key`
-beside the files, readable by its owner only): an entry planted or edited by
-anyone else fails the check and is ignored, so what ships depends only on
-the sources and the lock. Entries hold plain values (marshal), never code,
-SQL or a note type. A key (`cachekey.context`) covers everything an entry
-depends on besides its card's text: the flashdeck version and source, the
-Python version, and the renderer libraries' versions. Where the cache lives
-and what authenticates it: cachekey.py.
+The cache is that file kept between builds, one per cards folder, outside it
+(cachekey.py: where it lives, what its keys cover, the machine's secret). Each
+entry carries an HMAC under that secret: one planted or edited by anyone else
+fails the check and is ignored, so what ships depends only on the sources and
+the lock. Entries hold plain values (marshal), never code, SQL or a note type.
 
 Every failure to read or write the cache is a miss, never an error, with
 one exception: fields are checked when they are packaged, after their result
@@ -278,16 +271,7 @@ class Store:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
                 self._objects = {k: v for k, v in self._objects.items() if k in self._used}
                 for db in self._databases(writable_only=True):
-                    if self._present is not None and db is self._db:  # (the rows are known: drop those unused)
-                        gone = [k for k in self._present if k not in self._used]
-                        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in gone))
-                        self._present.difference_update(gone)
-                    else:
-                        db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                        db.execute("DELETE FROM used")
-                        db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self._used))
-                        db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
-                    db.executemany("DELETE FROM blob WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM blob") if k not in self._used])
+                    cachekey.prune(db, self._used, self._present if db is self._db else None)
             for db in self._databases(writable_only=True):
                 db.commit()
             if prune and self._writes:
