@@ -117,15 +117,12 @@ def build(
         report.packages = [pl.report for pl in plans]
         jobs = [] if dry_run else plan.writers(changed, p.names, p.new, p.store, lambda: s.facts(p.store), s.workers, _told(progress, len(changed)))
         lock_path = cards_dir / LOCK_NAME
-        on_disk = lockfile.file_digest(lock_path)
-        # Compared and written a line at a time (100,000 cards' lock is 30 MB); with no lock yet,
-        # hashed once written, not encoded twice.
-        digest = p.new.digest() if on_disk is not None else None
-        new_lock = digest is None or digest != on_disk
-        if new_lock:
+        digest = p.new.digest()  # (compared and written a line at a time: 100,000 cards' lock is 30 MB)
+        if lockfile.file_digest(lock_path) != digest:
             jobs.append((lock_path, p.new.write))
-            if digest is not None:  # (kept before the packages are made, while the build holds less: 100,000 cards' record is 23 MB)
-                _keep_lock(p, digest)
+            # Kept now, while the build holds less than once the packages are made (100,000 cards' record is
+            # 23 MB): made after writing, it raised the peak by 20-35 MB, more than the second encoding costs.
+            _keep_lock(p, digest)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
@@ -133,8 +130,6 @@ def build(
             except OSError as exc:
                 where = Path(exc.filename) if exc.filename else out_dir
                 raise CardError(where, 0, f"cannot write ({exc.strerror or exc}): check that the folder is writable, or choose another with --out") from None
-            if new_lock and digest is None:
-                _keep_lock(p, lockfile.file_digest(lock_path))
             for pl in changed:
                 plan.remember(p.store, pl)
             p.store.commit(prune=True)

@@ -19,6 +19,7 @@ import re
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import Diagnostic
@@ -78,12 +79,10 @@ def write_rows(db: sqlite3.Connection, cards: list[tuple], values: list[tuple]) 
     db.commit()
 
 
-def prune(db: sqlite3.Connection, used: set[str], present: set[str] | None) -> None:
-    """Delete the rows no key in `used` names. `present`: the card keys known to be in `db` (updated), or None: ask the table."""
-    if present is not None:
-        gone = [k for k in present if k not in used]
-        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in gone))
-        present.difference_update(gone)
+def prune(db: sqlite3.Connection, used: set[str], known: Iterable[str] | None) -> None:
+    """Delete the rows no key in `used` names. `known`: every card key in `db` that may be unused, or None: ask the table."""
+    if known is not None:
+        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in known if k not in used))
     else:
         db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
         db.execute("DELETE FROM used")
