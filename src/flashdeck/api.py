@@ -122,7 +122,9 @@ def build(
             jobs.append((lock_path, p.new.write))
             # Kept now, while the build holds less than once the packages are made (100,000 cards' record is
             # 23 MB): made after writing, it raised the peak by 20-35 MB, more than the second encoding costs.
-            _keep_lock(p, digest)
+            key = lockfile.record_key(digest)
+            p.store.put_value(key, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
+            p.store.keep(key, p.new)  # (or, in this session, takes it as it is)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
             try:
@@ -136,13 +138,6 @@ def build(
         if progress is not None:
             progress("write", len(changed), len(changed))
         return report
-
-
-def _keep_lock(p: _Prepared, digest: bytes) -> None:
-    """Keep the new lock, whose file has this digest, for the next build: its record in the cache, itself in this session."""
-    key = lockfile.record_key(digest)
-    p.store.put_value(key, lockfile.record(p.new, canonical=True))
-    p.store.keep(key, p.new)
 
 
 def notes(cards_dir: Path, strict: bool = False, *, session: Session | None = None) -> tuple[list[Note], dict[str, Path], list[Diagnostic]]:

@@ -88,8 +88,10 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     files = store.files(key) if store is not None and key else None
     slot = files.slot(key) if files is not None else None
     work = files.new_file(slot.name) if slot is not None else db_path.with_name("work.anki2")
+    base = _base(facts)
+    record = store.get(key) if slot is not None else None
     try:
-        written = _work(work, files, slot, source, store.get(key) if slot is not None else None, decks, model_mods, timestamp, facts)
+        written = _work(work, files, slot, source, record if _usable(record, base) else None, decks, model_mods, timestamp, facts)
         conn = sqlite3.connect(work)
         try:
             conn.execute("VACUUM INTO ?", (str(db_path),))
@@ -103,14 +105,14 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
         return written
     mac = files.mac(work)  # (before it is moved into place, where another build of these cards may replace it)
     os.replace(work, slot)
-    store.put_value(key, (RECORD, _base(facts), mac, rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
+    store.put_value(key, (RECORD, base, mac, rows.nids.tobytes(), rows.digests, rows.cards.tobytes()))
     return written
 
 
 def _work(work: Path, files, slot: Path | None, source: Notes, record, decks: dict[str, int], model_mods: dict[str, int], timestamp: int, facts) -> int:
-    """Make the working database at `work`: last build's (`record`, the copy at `slot`) patched, else inserted afresh; how many notes were written."""
+    """Make the working database at `work`: last build's (a usable `record`, the copy at `slot`) patched, else inserted afresh; how many notes were written."""
     rows = source.rows
-    if _usable(record, _base(facts)) and _copy_verified(files, slot, work, record[2]):
+    if record is not None and _copy_verified(files, slot, work, record[2]):
         return _patch(work, source, record, decks, model_mods, timestamp, facts)
     work.unlink(missing_ok=True)
     _fresh(work, source.notes(), rows, decks, model_mods, timestamp, facts)

@@ -86,7 +86,7 @@ def _unrecord(value, path: Path, data: bytes) -> tuple[scan.Split, list[Diagnost
         problems = [Diagnostic(path, line, message, severity, column) for line, message, severity, column in found]
     except (TypeError, ValueError):
         return None
-    at = len(data) - sum(sizes)
+    first = at = len(data) - sum(sizes)  # (where the first card starts)
     fits = len(lines) == len(sizes) and min(sizes, default=0) >= 0 and isinstance(preamble, int) and 0 <= at - preamble <= at
     if not (fits and isinstance(body_start, int) and isinstance(lookalikes, tuple) and isinstance(fences, tuple)):
         return None
@@ -94,7 +94,6 @@ def _unrecord(value, path: Path, data: bytes) -> tuple[scan.Split, list[Diagnost
     for line, size in zip(lines, sizes):
         chunks.append(Chunk(line, data[at : at + size]))
         at += size
-    first = len(data) - sum(sizes)
     return scan.Split(front, body_start, tuple(chunks), lookalikes, fences, comment, data[first - preamble : first]), problems
 
 

@@ -269,14 +269,15 @@ class Store:
             if prune:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
                 self._objects = {k: v for k, v in self._objects.items() if k in self._used}
+                known = self._present if self._present is not None else self._stale
                 for db in self._databases(writable_only=True):
-                    cachekey.prune(db, self._used, (self._present if self._present is not None else self._stale) if db is self._db else None)
+                    cachekey.prune(db, self._used, known if db is self._db else None)
             for db in self._databases(writable_only=True):
                 db.commit()
             if prune and self._writes:
                 self._files.prune(self._used)
             if prune:
-                self._present = set(self._used)  # (what the cache holds now, as far as this session knows)
+                self._present = self._used  # (what the cache holds now, as far as this session knows; `_used` starts anew below)
         except (sqlite3.Error, OSError):
             self._present = None  # (not known to be right any more: the next prune asks the table)
             for db in self._databases(writable_only=True):
