@@ -424,6 +424,32 @@ def test_another_flashdeck_version_gets_other_keys(cards, tmp_path, monkeypatch)
     assert report.cached == 0
 
 
+def test_after_an_upgrade_the_workers_start_before_the_sources_are_read(cards, tmp_path, monkeypatch):
+    """A cache full of an older flashdeck's entries is a cold build: the workers are forked before the
+    build holds the sources, or each carries them (100,000 cards in one file: 773 MB over the processes, not 500).
+    Reaching inside on purpose: only the order of the two steps shows it."""
+    from flashdeck import executor, sources
+
+    monkeypatch.setattr(executor, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(executor, "cpus", lambda: 2)
+    read, started = sources.read, []
+
+    def reading(*args, **kwargs):
+        started.append(session.workers().running)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(sources, "read", reading)
+    for version in ("1.0", "1.0", "99.0", "99.0"):
+        monkeypatch.setattr(cachekey, "__version__", version)
+        cachekey.context.cache_clear()
+        try:
+            with Session(executor.Processes(2)) as session:
+                api.build(cards, tmp_path / "dist", session=session)
+        finally:
+            cachekey.context.cache_clear()
+    assert started == [True, False, True, False]
+
+
 def test_a_big_value_kept_beside_the_cache_that_was_altered_is_not_used(cards, tmp_path, monkeypatch):
     """Values from cachefiles.BIG_FILE bytes up live in files beside the cache; these fixtures are small,
     so the threshold is lowered to put every value there. An altered file fails its MAC like a row."""

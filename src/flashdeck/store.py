@@ -121,9 +121,18 @@ class Store:
                 stale.append(row[0])
 
     def empty(self) -> bool:
-        """Whether no card result is known yet (a cold build)."""
+        """Whether no card result of this flashdeck is known: a cold build, or the first after an upgrade.
+
+        Keys do not show the context they were made under, so the cache keeps a mark of it. Asking only
+        for rows took a cache full of an older flashdeck's entries as warm: the workers then started late,
+        from a parent holding the build (100,000 cards in one file: 773 MB over the processes, not 500).
+        """
         if self._memo:
             return False
+        mark = "C" + cachekey.context().hex()
+        if self.get(mark) is None:
+            self.put_value(mark, 1)
+            return True
         try:
             return self._db is None or self._db.execute("SELECT 1 FROM card LIMIT 1").fetchone() is None
         except sqlite3.Error:
