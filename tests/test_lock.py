@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import continuity, lockfile
+from flashdeck import continuity, lockfile, lockrecord
 from flashdeck.cli import main
 from flashdeck.errors import CardError
 from flashdeck.lock import field_hashes, update
@@ -403,7 +403,7 @@ def test_a_lock_read_back_from_the_cache_is_the_lock_in_the_file(tmp_path):
     path.write_text(lock.dumps(), encoding="utf-8")
     store = Store(tmp_path)
     parsed = read_lock(path, cache=store)  # read line by line; the cache keeps its record
-    known = store.get(lockfile.record_key(hashlib.sha256(path.read_bytes()).digest()))
+    known = store.get(lockrecord.key(hashlib.sha256(path.read_bytes()).digest()))
     assert known is not None
     from_record = lockfile.loads(path.read_bytes(), path, known=known)
     assert read_lock(path, cache=store).entries == from_record.entries

@@ -18,6 +18,7 @@ from . import (
     executor,
     lock,
     lockfile,
+    lockrecord,
     media,
     memory,
     notetype,
@@ -122,7 +123,7 @@ def build(
             jobs.append((lock_path, p.new.write))
             # Kept now, while the build holds less than once the packages are made (100,000 cards' record is
             # 23 MB): made after writing, it raised the peak by 20-35 MB, more than the second encoding costs.
-            key = lockfile.record_key(digest)
+            key = lockrecord.key(digest)
             p.store.put_value(key, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
             p.store.keep(key, p.new)  # (or, in this session, takes it as it is)
         report.removed = plan.stale(p.bundles, p.old, out_dir)

@@ -14,14 +14,12 @@ import io
 import json
 import sys
 import time
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring as _js
 from pathlib import Path
 
-from . import lockcheck
-from .cachekey import context
+from . import lockcheck, lockrecord
 from .errors import CardError
 from .identity import ID_RE
 
@@ -153,7 +151,7 @@ def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
     except OSError as exc:
         raise CardError(path, 0, f"cannot read the lock file ({exc.strerror or exc}): check its permissions") from None
     digest = hashlib.sha256(data).digest()
-    key = record_key(digest)
+    key = lockrecord.key(digest)
     kept = cache.recall(key) if cache is not None else None
     if isinstance(kept, Lock) and kept.latest <= _limit(now):  # (a session's last lock: these very bytes)
         return kept
@@ -172,11 +170,6 @@ def read(path: Path, now: int | None = None, cache=None) -> Lock | None:
 def _limit(now: int | None) -> int:
     """The latest time a lock may hold (later is a clock that was wrong, or an edit)."""
     return (int(time.time()) if now is None else now) + FUTURE_MARGIN
-
-
-def record_key(digest: bytes) -> str:
-    """The cache's key for what `record` made of a lock file whose bytes have this SHA-256."""
-    return "L" + hashlib.sha256(context() + digest).hexdigest()
 
 
 def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
@@ -224,61 +217,26 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
 
 
 def record(lock: Lock, canonical: bool) -> tuple:
-    """`lock` in plain values (marshal), for the build cache to keep under the file's bytes;
-    `canonical`: those bytes are exactly `lock.dumps()`.
-
-    A column per Entry field; times as 8-byte arrays, the columns of few values (_FEW) as values and
-    indices: 100,000 entries are 300,000 objects to marshal, not a million (the rebuild's high point).
-    """
+    """`lock` in plain values, for the build cache to keep under the file's bytes (lockrecord.py);
+    `canonical`: those bytes are exactly `lock.dumps()`."""
     entries = list(lock.entries.values())
-    columns: list = []
-    for name in _RECORD_FIELDS:
-        column = [getattr(e, name) for e in entries]
-        if name in _TIMES:
-            columns.append(array("q", [-1 if v is None else v for v in column]).tobytes())
-        elif name in _FEW:
-            index: dict = {}
-            at = array("l", [index.setdefault(v, len(index)) for v in column])
-            columns.append((tuple(index), at.tobytes()))
-        else:
-            columns.append(tuple(column))
-    return (RECORD_SHAPE, sorted(lock.notetypes.items()), tuple(columns), lock.latest, canonical, len(entries))
+    columns = ((name, [getattr(e, name) for e in entries]) for name in _FIELDS)
+    return lockrecord.encode(columns, len(entries), lock.notetypes, lock.latest, canonical)
 
 
-_RECORD_FIELDS = tuple(f.name for f in fields(Entry))
+_FIELDS = tuple(f.name for f in fields(Entry))
 """Entry's fields in the order of its constructor."""
-_TIMES = {"added", "changed", "retired"}
-_FEW = {"deck", "package", "kind", "cloze"}
-RECORD_SHAPE = 2
-"""The shape of `record`'s values; a record of another shape is not used."""
 
 
 def _from_record(known, data: bytes, limit: int) -> Lock | None:
-    """The lock `record` kept for `data`, or None when there is none (or it does not fit: then read the file).
-
-    The checks the record skips held when it was made; only "not in the future" depends on
-    the clock, which may since have been set back, so the newest time is checked again.
-    """
+    """The lock `record` kept for `data`, or None when there is none or it does not fit."""
+    decoded = lockrecord.decode(known, _FIELDS, limit)
+    if decoded is None:
+        return None
+    types, columns, canonical = decoded
     try:
-        shape, types, kept, latest, canonical, count = known
-        if shape != RECORD_SHAPE or type(latest) is not int or latest > limit or len(kept) != len(_RECORD_FIELDS):
-            return None
-        columns = []
-        for name, column in zip(_RECORD_FIELDS, kept):
-            if name in _TIMES:
-                times = array("q")
-                times.frombytes(column)
-                column = [None if v < 0 else v for v in times] if name == "retired" else times.tolist()
-            elif name in _FEW:
-                values, at = column
-                index = array("l")
-                index.frombytes(at)
-                column = [values[i] for i in index]
-            if len(column) != count:
-                return None
-            columns.append(column)
-        lock = Lock({k: tuple(v) for k, v in types}, {r[0]: Entry(*r) for r in zip(*columns)})
-    except (TypeError, ValueError, IndexError):
+        lock = Lock(types, {r[0]: Entry(*r) for r in zip(*columns)})
+    except TypeError:
         return None
     if canonical:
         _keep_lines(lock, data)
