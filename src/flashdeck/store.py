@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hmac
 import marshal
-import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -64,7 +63,6 @@ class Store:
         self._values: dict[str, tuple[bytes, bytes]] = {}  # (values not written yet: key -> (value, MAC))
         self._queued = 0
         self._spare: sqlite3.Connection | None = None  # (rows the cache refused: `_flush`)
-        self._scratch_dir: str | None = None
         self._key = b""
         self._db: sqlite3.Connection | None = None
         self._writes = False
@@ -74,12 +72,7 @@ class Store:
             if db is not None:
                 self._db, self._writes = db, writable
                 self._files = cachefiles.Files(folder, self._key)  # (read by `check` too; written only when writable)
-        self._out = self._db if self._writes else self._scratch()
-
-    def _scratch(self) -> sqlite3.Connection:
-        """A throwaway file for the fields of results the cache does not keep (deleted on close)."""
-        self._scratch_dir, db = cachekey.scratch()
-        return db
+        self._out = self._db if self._writes else cachekey.scratch()  # (what the cache does not keep)
 
     # -- card results -------------------------------------------------------
 
@@ -201,7 +194,7 @@ class Store:
                 raise
             cachekey.rollback(self._db)
             if self._spare is None:
-                self._spare = self._scratch()
+                self._spare = cachekey.scratch()
             cachekey.write_rows(self._spare, rows, values)
 
     # -- other entries (deflated chunks, image digests, package records) ---
@@ -309,9 +302,6 @@ class Store:
             except sqlite3.Error:
                 pass
         self._db = self._out = self._spare = None
-        if self._scratch_dir is not None:
-            shutil.rmtree(self._scratch_dir, ignore_errors=True)
-            self._scratch_dir = None
 
     def __enter__(self) -> Store:
         return self
