@@ -310,6 +310,25 @@ def test_card_listed_twice_in_the_lock_names_the_second_line(tmp_path):
     assert str(err.value) == f"{path}:3: error: lock file lists card 'a' twice; restore it from version control"
 
 
+def test_a_lock_of_thousands_of_cards_reads_back_whole_and_names_the_line_at_fault(tmp_path):
+    """Big locks are parsed some lines at a time (memory): every entry comes back, in any part of the
+    file, and a fault is named at its own line however far down it is."""
+    entries = {f"c-{i:05d}": Entry(f"c-{i:05d}", T0, T0 + i, f"Question:{i:x}", f"Card {i}", "Deck", package="p") for i in range(4500)}
+    lock = Lock({"basic": ("nt", T0)}, entries)
+    path = tmp_path / "flashdeck.lock"
+    path.write_text(lock.dumps(), encoding="utf-8")
+    assert read_lock(path, now=T1) == lock
+    lines = lock.dumps().split("\n")
+    for at, broken, message in [
+        (4321, '{"id": "c-04318", "added": 1', "lock file line is damaged ("),
+        (4400, lines[9], "lock file lists card 'c-00007' twice"),
+    ]:
+        path.write_text("\n".join(lines[: at - 1] + [broken] + lines[at:]), encoding="utf-8")
+        with pytest.raises(CardError) as err:
+            read_lock(path, now=T1)
+        assert str(err.value).startswith(f"{path}:{at}: error: {message}")
+
+
 def lock_lines(cards: Path) -> dict[str, dict]:
     lines = (cards / "flashdeck.lock").read_text(encoding="utf-8").splitlines()[2:]
     return {obj["id"]: obj for obj in map(json.loads, lines)}

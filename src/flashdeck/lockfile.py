@@ -179,30 +179,55 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
     lock = _from_record(known, data, limit)
     if lock is not None:
         return lock
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CardError(path, 0, "lock file is not UTF-8: restore it from version control (git checkout -- the file)") from None
-    if not text.strip():
-        raise CardError(path, 0, "lock file is empty: restore it from version control (git checkout -- the file), or delete it to start a new lock (every card then looks new to learners)")
-    # Split at "\n" only: str.splitlines() also splits at U+2028, \x0c and others,
-    # which json.dumps leaves unescaped inside a card's title.
-    lines = text.split("\n")
-    for n, line in enumerate(lines, start=1):
+    blank = True
+    for n, line in _lines(data, path):
         if line.startswith(_CONFLICT):
             raise CardError(path, n, (
                 "lock file has an unresolved merge conflict: keep every card's line from both sides "
                 "(for a card on both sides, the one with the later \"changed\"), delete the conflict markers, "
                 "then build; or check out one side (git checkout --ours/--theirs) and build again"
             ))
-    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
-    try:  # one json.loads over every line is twice as fast as one per line
+        blank = blank and not line.strip()
+    if blank:
+        raise CardError(path, 0, "lock file is empty: restore it from version control (git checkout -- the file), or delete it to start a new lock (every card then looks new to learners)")
+    lock, batch = Lock(), []
+    for n, line in _lines(data, path):
+        if line.strip() and not line.startswith("#"):
+            batch.append((n, line))
+            if len(batch) == _BATCH:
+                _add(lock, batch, path, limit)
+                batch = []
+    _add(lock, batch, path, limit)
+    return lock
+
+
+_BATCH = 2000
+"""Lines parsed at once: one json.loads over many lines is twice as fast as one per line, and a
+batch, not the whole file, keeps the parsed objects of 100,000 lines (200 MB) from being held at once."""
+
+
+def _lines(data: bytes, path: Path) -> Iterator[tuple[int, str]]:
+    """(number, line) of `data`, cut at "\n" only: str.splitlines() also cuts at U+2028, \\x0c and
+    others, which json.dumps leaves unescaped inside a card's title. One line at a time, not the text."""
+    start, n = 0, 1
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        try:
+            yield n, data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise CardError(path, 0, "lock file is not UTF-8: restore it from version control (git checkout -- the file)") from None
+        start, n = end + 1, n + 1
+
+
+def _add(lock: Lock, numbered: list[tuple[int, str]], path: Path, limit: int) -> None:
+    """The entries (and header) of these lines into `lock`, each checked."""
+    try:
         objs = json.loads("[" + ",".join(line for _, line in numbered) + "]")
         if len(objs) != len(numbered):
             raise ValueError("a line holds more than one value")
     except ValueError:
         objs = [lockcheck.json_object(line, path, n) for n, line in numbered]
-    lock = Lock()
     for (n, _), obj in zip(numbered, objs):
         if not isinstance(obj, dict):
             raise CardError(path, n, "lock file line is not an object; restore it from version control")
@@ -213,7 +238,6 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
         if e.id in lock.entries:
             raise CardError(path, n, f"lock file lists card '{e.id}' twice; restore it from version control")
         lock.entries[e.id] = e
-    return lock
 
 
 def record(lock: Lock, canonical: bool) -> tuple:
