@@ -8,6 +8,7 @@ folder and times, each as a separate process:
 - rebuild: `flashdeck build` after editing one card (cache warm)
 - check:   `flashdeck check` (cache warm)
 - watch:   the builds of one `--watch` session after one-card edits (bench/watch.py; median of 5)
+- clone:   `flashdeck build` with the lock but no cache nor packages: a fresh clone of a deck's repository
 - ankdown: the same cards in ankdown's format, built by ankdown (a C Markdown
            renderer), when it can be installed (into bench/out/, git-ignored)
 
@@ -215,6 +216,10 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
     say("rebuilds under --watch")
     watched = run([PY, str(HERE / "watch.py"), str(cards), str(out)], root, env)
     result["watch"] = {**json.loads(watched["stdout"]), "peak_tree_mb": watched["peak_tree_mb"]}
+    say("cold build with the lock (a fresh clone)")
+    shutil.rmtree(root / "cache")
+    shutil.rmtree(out)
+    result["clone"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root, env)
     if layout == "folder" and n <= 10_000:
         say("genanki's size for the same notes")
         result["genanki_apkg_bytes"] = genanki_size(packages[0], root)
@@ -224,7 +229,7 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
         deck = corpus.ankdown(cards, root / "ankdown")
         result["ankdown"] = run([*ankdown, "-r", str(deck), "-p", str(root / "ankdown.apkg")], root)
     floor = result["floor"]["seconds"]
-    for key in ("cold", "rebuild", "check", "watch", "ankdown"):
+    for key in ("cold", "rebuild", "check", "watch", "clone", "ankdown"):
         if key in result:
             result[key]["ratio_to_floor"] = round(result[key]["seconds"] / floor, 3)
             result[key].pop("stdout", None)
@@ -259,6 +264,9 @@ def table(results: list[dict]) -> str:
             f"- {names[r['layout']]}, {r['cards']:,}: the rebuild wrote {r['rebuild_packages_written']} of {r['packages']} package(s) ({how}{patched});"
             f" largest process: rebuild {r['rebuild']['peak_process_mb']:.0f} MB, check {r['check']['peak_process_mb']:.0f} MB"
         )
+        if "clone" in r:
+            c = r["clone"]
+            notes.append(f"  a fresh clone's build (lock, no cache): {c['seconds']:.2f} s ({c['ratio_to_floor']:.2f}x), {c['peak_tree_mb']:.0f} MB, largest process {c['peak_process_mb']:.0f} MB")
         if "apkg_ratio_to_genanki" in r:
             notes.append(f"  .apkg {r['apkg_bytes'] / 2**20:.1f} MB, genanki's writer {r['genanki_apkg_bytes'] / 2**20:.1f} MB: {r['apkg_ratio_to_genanki']:.3f}x")
         if "ankdown" in r:
