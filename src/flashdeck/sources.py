@@ -39,7 +39,7 @@ def read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnos
             except FlashdeckError as err:
                 problems += err.diagnostics
                 continue
-            if not data.strip():
+            if not data or data.isspace():  # (what `not data.strip()` says, without a copy of the file)
                 problems.append(validate.empty_file(path))
                 continue
             split, found = _split(path, data, store)
@@ -100,7 +100,11 @@ def _unrecord(value, path: Path, data: bytes) -> tuple[scan.Split, list[Diagnost
 def _front_matter(path: Path, data: bytes, split: scan.Split, problems: list[Diagnostic], cache=None) -> FrontMatter:
     if split.front is None:
         return read_front_matter([])
-    head = data.split(b"\n", split.body_start)[: split.body_start]
+    end = 0
+    for _ in range(split.body_start):  # (the front matter's lines only: splitting the whole file copied it)
+        found = data.find(b"\n", end)
+        end = len(data) if found < 0 else found + 1
+    head = data[:end].split(b"\n")[: split.body_start]
     try:
         lines = [line.decode("utf-8") for line in head]
     except UnicodeDecodeError:
