@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import markdown
 
-from . import cloze, notetype
+from . import cloze, notetype, triggers
 from .errors import ERROR, WARNING, Diagnostic
 from .model import CLOZE, Card, Section
 from .sanitize import locate, plainly_allowed, removals, sanitize, unchanged
@@ -55,10 +55,10 @@ class Renderer:
 
     def __init__(self, fast: bool = True) -> None:
         """`fast=False` always uses the full Markdown instance (the reference the fast paths are tested against)."""
-        self._fast = fast and _all_extensions_gated()
+        self._fast = fast and triggers.all_gated(EXTENSIONS)
         self._full: markdown.Markdown | None = None
         self._variants: dict[tuple[frozenset, frozenset], markdown.Markdown] = {}
-        self._plans: dict[frozenset, tuple[markdown.Markdown, bool, bool]] = {}
+        self._plans: dict[frozenset, tuple[markdown.Markdown, bool, bool, markdown.Markdown | None]] = {}
 
     def card(self, card: Card, rel: str) -> Rendered:
         """`card`'s note fields; `rel` (its file below the cards folder) is the Source field."""
@@ -92,15 +92,15 @@ class Renderer:
         if not self._fast:
             md, audit = self._md, True
         else:
-            lowered = text.lower()
-            words = "_" not in text and _PLAIN_RE.fullmatch(text) is not None
-            # (plain words can hold only the triggers made of their own characters)
-            present = frozenset(t for t in (_PLAIN_TRIGGERS if words else _ALL_TRIGGERS) if t in lowered)
-            if "<" in present:
-                present |= _JOINED
-            md, plain, audit = self._plans.get(present) or self._plan(present)
+            present, words = triggers.present(text)
+            md, plain, audit, linked = self._plans.get(present) or self._plan(present)
             if plain and words:
                 return text, False, True  # what Markdown + nh3 + unwrapping give for one line of plain words
+            if linked is not None:
+                out = md.reset().convert(text)
+                if triggers.TEXT_URL_RE.search(out) is None:
+                    return out, audit, False
+                md = linked  # (a URL the links did not take: magiclink's pattern had work to do)
         # reset() between fields: footnotes and abbreviations would leak otherwise.
         md.reset()
         return md.convert(text), audit, False
@@ -112,13 +112,22 @@ class Renderer:
             self._full = markdown.Markdown(extensions=_made(EXTENSIONS))
         return self._full
 
-    def _plan(self, present: frozenset) -> tuple[markdown.Markdown, bool, bool]:
+    def _plan(self, present: frozenset) -> tuple[markdown.Markdown, bool, bool, markdown.Markdown | None]:
         """For a field holding the trigger strings `present`: its Markdown instance, whether it
-        may be plain words, and whether the sanitizer's audit can find anything in it."""
-        keep = frozenset(n for n, trig in _EXTENSION_TRIGGERS.items() if present.intersection(trig))
-        drop = frozenset(n for n, trig in _PATTERN_TRIGGERS.items() if not present.intersection(trig))
+        may be plain words, whether the sanitizer's audit can find anything in it, and the
+        instance to use instead when the first leaves a URL in the text (else None)."""
+        keep = frozenset(n for n, trig in triggers.EXTENSIONS.items() if present.intersection(trig))
+        drop = frozenset(n for n, trig in triggers.PATTERNS.items() if not present.intersection(trig))
+        linked = None
+        if "magic-link" not in drop and not present.intersection(("<", "@")):
+            # A URL that is a link's target ([text](https://…)) is taken by the link pattern, which comes
+            # first: magiclink's then finds nothing, and the field renders the same without it (a fifth of
+            # an explanation's time). Where a URL is left in the text, it is rendered again with it. (Not
+            # with raw HTML, nor "@": the mail pattern, which comes after, writes what it takes as entities.)
+            linked = self._variants.get((keep, drop)) or self._variant(keep, drop)
+            drop |= {"magic-link"}
         md = self._variants.get((keep, drop)) or self._variant(keep, drop)
-        plan = (md, not keep and len(drop) == len(_PATTERN_TRIGGERS), bool(present.intersection(_AUDIT_TRIGGERS)))
+        plan = (md, not keep and len(drop) == len(triggers.PATTERNS), bool(present.intersection(triggers.AUDIT)), linked)
         self._plans[present] = plan
         return plan
 
@@ -127,13 +136,13 @@ class Renderer:
 
         Python-Markdown tries every inline pattern on every text node; most
         fields use few of them, and leaving out the rest halves the time of an
-        explanation. Only core patterns (module markdown.inlinepatterns) are
-        dropped: an extension that replaced one keeps it.
+        explanation. Only core patterns (module markdown.inlinepatterns) and
+        magiclink's own are dropped: an extension that replaced a core one keeps it.
         """
-        exts = [e for e in EXTENSIONS if e not in _EXTENSION_TRIGGERS or e in keep]
+        exts = [e for e in EXTENSIONS if e not in triggers.EXTENSIONS or e in keep]
         md = markdown.Markdown(extensions=_made(exts))
         for name in drop:
-            if name in md.inlinePatterns and type(md.inlinePatterns[name]).__module__ == "markdown.inlinepatterns":
+            if name in md.inlinePatterns and type(md.inlinePatterns[name]).__module__ in triggers.DROPPABLE.get(name, ("markdown.inlinepatterns",)):
                 md.inlinePatterns.deregister(name)
         self._variants[(keep, drop)] = md
         return md
@@ -238,59 +247,3 @@ def _made(names: list[str]) -> list:
         module = importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
         made.append(module.makeExtension(**EXTENSION_CONFIGS.get(name, {})))
     return made
-
-
-def _all_extensions_gated() -> bool:
-    """The fast paths know every extension in use; an unknown one turns them off (and fails a test)."""
-    return all(e in _EXTENSION_TRIGGERS or e in _UNGATED_EXTENSIONS for e in EXTENSIONS)
-
-
-# Speed (issue 7; measured again for issue 10: an explanation renders in half the time): an extension or core inline pattern can only act on a field
-# containing one of its trigger strings (checked on the lower-cased field); a
-# field without any renders the same with it left out. `\t` and `\r` are
-# triggers where Python-Markdown's whitespace normalisation could turn them
-# into syntax. tests/test_render_speed.py compares against the full instance.
-# A backslash keeps every extension: several add the characters they make
-# escapable (`\^`, `\|`, `\ `…) to Markdown's escape pattern.
-_EXTENSION_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "pymdownx.arithmatex": ("$", "\\"),
-    "pymdownx.caret": ("^", "\\"),
-    "pymdownx.tilde": ("~", "\\"),
-    "fenced_code": ("`", "~", "\\"),
-    "codehilite": ("`", "~", "    ", "\t", "\\"),
-    "tables": ("|", "\\"),
-    "pymdownx.magiclink": (":", "@", "www.", "\\"),
-}
-_UNGATED_EXTENSIONS = {"sane_lists"}
-_PATTERN_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "backtick": ("`", "\\"),
-    "escape": ("\\",),
-    "reference": ("]:",),  # reference links resolve only against a `[id]: url` definition
-    "link": ("[",),
-    "image_link": ("![",),
-    "image_reference": ("]:",),
-    "short_reference": ("]:",),
-    "short_image_ref": ("]:",),
-    "autolink": ("<",),
-    "automail": ("<",),
-    "linebreak": ("  \n", "\t", "\r"),
-    "html": ("<",),
-    "entity": ("&",),
-    "em_strong": ("*", "_"),
-}
-_ALL_TRIGGERS = frozenset(t for trig in (*_EXTENSION_TRIGGERS.values(), *_PATTERN_TRIGGERS.values()) for t in trig)
-# Python-Markdown lifts raw HTML (a block tag, a comment, <?…?>) out of its line, and the text on its
-# two sides joins: "!<?x?>[a](b)" is an image, "  <hr>  x" four spaces of code. So a field holding
-# "<" may hold any trigger longer than one character.
-_JOINED = frozenset(t for t in _ALL_TRIGGERS if len(t) > 1)
-# Without raw HTML ("<"), a link ("[") or a URL scheme (":"), a field's HTML is
-# Markdown's own: only allowed tags, attributes and http(s)/mailto links.
-_AUDIT_TRIGGERS = ("<", "[", ":")
-_ALL_TRIGGERS |= frozenset(_AUDIT_TRIGGERS)
-# One line of words and harmless punctuation, starting with a letter: no
-# Markdown block (list, heading, quote, code) can start, no inline syntax
-# applies, and nothing needs escaping, so its HTML is the text itself.
-# ('_' is kept out by a substring test, so that each character is one class test, not an alternation.)
-_PLAIN_RE = re.compile(r"[^\W\d_][\w ,.;?!'\"()%+=-]*(?<! )")
-_PLAIN_TRIGGERS = tuple(t for t in _ALL_TRIGGERS if all(c.isalnum() or c in " ,.;?!'\"()%+=-" for c in t))
-"""The triggers _PLAIN_RE's words may hold ('www.', four spaces): its characters only."""
