@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import importlib.util
 import marshal
 import os
@@ -88,6 +89,19 @@ def prune(db: sqlite3.Connection, used: set[str], known: Iterable[str] | None) -
         db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
         db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
     db.executemany("DELETE FROM blob WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM blob") if k not in used])
+
+
+BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
+
+
+def mac(secret: bytes, kind: bytes, key: str, data: bytes) -> bytes:
+    """The HMAC of an entry: its kind, its key and its bytes."""
+    head = kind + b"\0" + key.encode() + b"\0"
+    if len(data) < BIG_VALUE:  # hmac.digest: the one-shot C path, a third of hmac.new's cost on 10,000 entries
+        return hmac.digest(secret, head + data, "sha256")
+    h = hmac.new(secret, head, "sha256")
+    h.update(data)  # (not joined first: a 100,000-card lock record is 15 MB)
+    return h.digest()
 
 
 def rollback(db: sqlite3.Connection) -> None:

@@ -33,7 +33,6 @@ from .model import CardResult
 
 BATCH = 500
 """Rows written or read per statement."""
-BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
 SCAN_FROM = 2000
 """Keys asked at once from which one pass over the table beats looking each up (a third of the time on 10,000)."""
 QUEUED_BYTES = 8 << 20  # values queued from which they are written before the batch of rows is full
@@ -53,12 +52,8 @@ class Store:
         self._memo: dict[str, CardResult] = {}
         self._objects: dict[str, object] = {}
         self._used: set[str] = set()
-        self._present: set[str] | None = None
-        """Keys of the cache's card rows as the last prune left them (what that build used), so that a session
-        (`build --watch`) prunes without asking the table. Made after a prune, not during a build: 100,000 keys
-        are 5-10 MB at the build's high point."""
-        self._stale: list[str] | None = None
-        """Keys of the card rows that this build's one pass over the table did not ask for."""
+        self._present: set[str] | None = None  # (card rows as the last prune left them: a session prunes without asking the table)
+        self._stale: list[str] | None = None  # (card rows this build's one pass over the table did not ask for)
         self._pending: list[tuple] = []
         self._values: dict[str, tuple[bytes, bytes]] = {}  # (values not written yet: key -> (value, MAC))
         self._queued = 0
@@ -180,8 +175,7 @@ class Store:
         """Write the queued rows in one short transaction: no build holds the cache locked while another waits.
 
         Rows the cache refuses (locked past the timeout, a full disk) go to a spare file this session reads
-        too: a miss for the next build, never a failure (dropping the cache for the session, as before, left
-        its results without their fields: every later build under --watch stopped).
+        too: a miss for the next build, never a failure (without their fields, its results would stop it).
         """
         if not self._pending and not self._values:
             return
@@ -236,12 +230,7 @@ class Store:
             self._flush()
 
     def _mac(self, kind: bytes, key: str, data: bytes) -> bytes:
-        head = kind + b"\0" + key.encode() + b"\0"
-        if len(data) < BIG_VALUE:  # hmac.digest: the one-shot C path, a third of hmac.new's cost on 10,000 entries
-            return hmac.digest(self._key or b"scratch", head + data, "sha256")
-        mac = hmac.new(self._key or b"scratch", head, "sha256")
-        mac.update(data)  # (not joined first: a 100,000-card lock record is 15 MB)
-        return mac.digest()
+        return cachekey.mac(self._key or b"scratch", kind, key, data)
 
     def keep(self, key: str, value) -> None:
         """Keep `value` in memory for this session's next builds, never in the cache (the lock: 50 ms to remake at 10,000 cards)."""
