@@ -1,4 +1,5 @@
-"""The lock file's checks that name what is wrong: each value of a line that is not the shape flashdeck writes.
+"""The lock file's checks that name what is wrong: the file as a whole (UTF-8, empty, a merge conflict),
+then each value of a line that is not the shape flashdeck writes.
 
 lockfile.py reads the shape it writes in one fast expression; any other line
 comes here, so a damaged lock stops the build at its line with a message that
@@ -10,10 +11,43 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import CardError
 from .identity import ID_RE
+
+
+def whole(data: bytes, path: Path) -> None:
+    """The checks on the file as a whole: UTF-8, not empty, no merge conflict left in it."""
+    blank = True
+    for n, line in lines(data, path):
+        if line.startswith(_CONFLICT):
+            raise CardError(path, n, (
+                "lock file has an unresolved merge conflict: keep every card's line from both sides "
+                "(for a card on both sides, the one with the later \"changed\"), delete the conflict markers, "
+                "then build; or check out one side (git checkout --ours/--theirs) and build again"
+            ))
+        blank = blank and not line.strip()
+    if blank:
+        raise CardError(path, 0, "lock file is empty: restore it from version control (git checkout -- the file), or delete it to start a new lock (every card then looks new to learners)")
+
+
+_CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
+
+
+def lines(data: bytes, path: Path) -> Iterator[tuple[int, str]]:
+    """(number, line) of `data`, cut at "\n" only: str.splitlines() also cuts at U+2028, \\x0c and
+    others, which json.dumps leaves unescaped inside a card's title. One line at a time, not the text."""
+    start, n = 0, 1
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        try:
+            yield n, data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise CardError(path, 0, "lock file is not UTF-8: restore it from version control (git checkout -- the file)") from None
+        start, n = end + 1, n + 1
 
 
 def json_object(line: str, path: Path, n: int):

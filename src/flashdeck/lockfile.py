@@ -28,7 +28,6 @@ VERSION = 1
 HEADER = "# flashdeck lock file: when each card last changed. Keep it in version control; `flashdeck build` updates it."
 FUTURE_MARGIN = 86400
 """Seconds a time may lie beyond now: a clock set to local time instead of UTC is off by up to 14 hours."""
-_CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,19 +198,9 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
     lock = _from_record(known, data, limit)
     if lock is not None:
         return lock
-    blank = True
-    for n, line in _lines(data, path):
-        if line.startswith(_CONFLICT):
-            raise CardError(path, n, (
-                "lock file has an unresolved merge conflict: keep every card's line from both sides "
-                "(for a card on both sides, the one with the later \"changed\"), delete the conflict markers, "
-                "then build; or check out one side (git checkout --ours/--theirs) and build again"
-            ))
-        blank = blank and not line.strip()
-    if blank:
-        raise CardError(path, 0, "lock file is empty: restore it from version control (git checkout -- the file), or delete it to start a new lock (every card then looks new to learners)")
+    lockcheck.whole(data, path)
     lock, batch = Lock(), []
-    for n, line in _lines(data, path):
+    for n, line in lockcheck.lines(data, path):
         if line.strip() and not line.startswith("#"):
             batch.append((n, line))
             if len(batch) == _BATCH:
@@ -224,20 +213,6 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
 _BATCH = 2000
 """Lines parsed at once: one json.loads over many lines is twice as fast as one per line, and a
 batch, not the whole file, keeps the parsed objects of 100,000 lines (200 MB) from being held at once."""
-
-
-def _lines(data: bytes, path: Path) -> Iterator[tuple[int, str]]:
-    """(number, line) of `data`, cut at "\n" only: str.splitlines() also cuts at U+2028, \\x0c and
-    others, which json.dumps leaves unescaped inside a card's title. One line at a time, not the text."""
-    start, n = 0, 1
-    while start <= len(data):
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end
-        try:
-            yield n, data[start:end].decode("utf-8")
-        except UnicodeDecodeError:
-            raise CardError(path, 0, "lock file is not UTF-8: restore it from version control (git checkout -- the file)") from None
-        start, n = end + 1, n + 1
 
 
 def _add(lock: Lock, numbered: list[tuple[int, str]], path: Path, limit: int) -> None:
