@@ -104,8 +104,8 @@ class Lock:
                 header[key] = {"hash": h, "changed": changed}
         yield (HEADER + "\n").encode("utf-8")
         yield (json.dumps(header) + "\n").encode("utf-8")
-        read = self.lines
-        keys, j = (read.keys, 0) if read is not None else ((), 0)
+        read, j = self.lines, 0
+        keys = read.keys if read is not None else ()
         for key in sorted(self.entries):
             e = self.entries[key]
             while j < len(keys) and keys[j] < key:  # (both in id order: one walk, no lookup table)
@@ -198,7 +198,7 @@ def loads(data: bytes, path: Path, now: int | None = None, known=None) -> Lock:
     lock = _from_record(known, data, limit)
     if lock is not None:
         return lock
-    lockcheck.whole(data, path)
+    lockcheck.whole(data, path)  # (a pass of its own: a merge conflict is named before any of its lines is parsed)
     lock, batch = Lock(), []
     for n, line in lockcheck.lines(data, path):
         if line.strip() and not line.startswith("#"):

@@ -58,6 +58,7 @@ class Store:
         self._values: dict[str, tuple[bytes, bytes]] = {}  # (values not written yet: key -> (value, MAC))
         self._queued = 0
         self._spare: sqlite3.Connection | None = None  # (rows the cache refused: `_flush`)
+        self._marked = False
         self._key = b""
         self._db: sqlite3.Connection | None = None
         self._writes = False
@@ -109,17 +110,12 @@ class Store:
                 stale.append(row[0])
 
     def empty(self) -> bool:
-        """Whether no card result of this flashdeck is known: a cold build, or the first after an upgrade.
-
-        Keys do not show the context they were made under, so the cache keeps a mark of it. Asking only
-        for rows took a cache full of an older flashdeck's entries as warm: the workers then started late,
-        from a parent holding the build (100,000 cards in one file: 773 MB over the processes, not 500).
-        """
+        """Whether no card result of this flashdeck is known: a cold build, or the first after an upgrade
+        (keys do not show their context, so `commit` leaves a mark of it; without, the workers of such a
+        build started late, from a parent holding it: 773 MB over the processes, not 500)."""
         if self._memo:
             return False
-        mark = "C" + cachekey.context().hex()
-        if self.get(mark) is None:
-            self.put_value(mark, 1)
+        if self.get(_context_mark()) is None:
             return True
         try:
             return self._db is None or self._db.execute("SELECT 1 FROM card LIMIT 1").fetchone() is None
@@ -256,6 +252,10 @@ class Store:
     def commit(self, prune: bool = False) -> None:
         """Keep what this build made; with `prune`, drop what it did not use (in memory and in the cache)."""
         try:
+            if self._writes and not self._marked:
+                self.put_value(_context_mark(), 1)  # (what `empty` asks for; once a session, kept by every prune)
+                self._marked = True
+            self.touch(_context_mark())
             self._flush()
             if prune:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
@@ -299,6 +299,10 @@ class Store:
         if exc[0] is None:
             self.commit(prune=True)
         self.close()
+
+
+def _context_mark() -> str:
+    return "C" + cachekey.context().hex()
 
 
 def _batches(keys: list[str]) -> Iterator[list[str]]:
