@@ -444,7 +444,7 @@ def test_a_rebuild_encodes_only_the_lock_lines_of_cards_that_changed(cards, tmp_
         edit(cards / "renal" / "electrolytes.md", old, new)
         encoded, real = [], lockfile._line
         with monkeypatch.context() as m:
-            m.setattr(lockfile, "_line", lambda e: encoded.append(e.id) or real(e))
+            m.setattr(lockfile, "_line", lambda e, encoded=encoded, real=real: encoded.append(e.id) or real(e))
             api.build(cards, tmp_path / "dist")
         assert set(encoded) == {"mg-normal"}
         lock = lockfile.read(cards / "flashdeck.lock")
