@@ -15,6 +15,7 @@ from flashdeck.lock import field_hashes, update
 from flashdeck.lockfile import Entry, Lock
 from flashdeck.lockfile import read as read_lock
 from flashdeck.model import CardResult, Placed
+from flashdeck.store import Store
 
 FIELDS = ("ID", "Question", "Options", "Answer", "Explanation", "References", "Source")
 T0 = 1_700_000_000  # 2023-11-14
@@ -478,3 +479,31 @@ def test_a_watch_session_takes_the_lock_as_the_file_now_is(cards, tmp_path, monk
         with pytest.raises(FlashdeckError) as caught:
             api.build(cards, tmp_path / "dist", session=s)
         assert "lock file is empty" in str(caught.value.diagnostics)
+
+
+@pytest.mark.parametrize("change", ["none", "drop first", "drop middle", "drop last", "change middle", "change last", "insert first", "insert middle", "insert last"])
+def test_a_lock_written_over_the_lines_it_was_read_from_is_the_lock_encoded_anew(tmp_path, change):
+    """Reused lines go out in runs cut from the file as read: wherever an entry is left out, changed or
+    added, the bytes are those of every line encoded again."""
+    ids = [f"c{i:02d}" for i in range(0, 20, 2)]
+    lock, _ = update(Lock(), [note(cid) for cid in ids], NT, T0)
+    path = tmp_path / "flashdeck.lock"
+    path.write_text(lock.dumps(), encoding="utf-8")
+    with Store(tmp_path) as store:
+        read = read_lock(path, cache=store)  # (with a cache, the lines of a canonical file are kept)
+    assert read.lines is not None  # (else nothing here is reused and the test proves nothing)
+    entries = dict(read.entries)
+    at = {"first": ids[0], "middle": ids[5], "last": ids[-1]}
+    verb, _, where = change.partition(" ")
+    if verb == "drop":
+        del entries[at[where]]
+    elif verb == "change":
+        entries[at[where]] = Entry(at[where], T0, T1, "Question:000000000000", title="changed")
+    elif verb == "insert":
+        cid = {"first": "a00", "middle": "c09", "last": "d00"}[where]
+        entries[cid] = Entry(cid, T1, T1, "Question:000000000000", title="new")
+    reused = Lock(read.notetypes, entries, read.lines)
+    anew = Lock(read.notetypes, dict(entries))
+    assert reused.dumps() == anew.dumps()
+    assert reused.digest() == hashlib.sha256(anew.dumps().encode("utf-8")).digest()
+    assert (verb == "none") == (reused.dumps() == path.read_text(encoding="utf-8"))
