@@ -212,10 +212,11 @@ def _images(cards: list[Placed], texts: dict[tuple[Path, int], bytes], cards_dir
     if not with_images:
         return cards, names, images
     root = cards_dir.resolve()
+    real: dict[Path, Path] = {}  # (resolved once a build: a symlink changed under --watch is seen by the next)
     finished: dict[str, Placed] = {}
     fields_of = dict(zip([c.key for c in with_images], store.fields([c.key for c in with_images])))
     for c in with_images:
-        found = [media.resolve(src, c.path.parent, root, lambda path, st: s.image_name(store, path, st)) for src in c.result.images]
+        found = [media.resolve(src, c.path.parent, root, lambda path, st: s.image_name(store, path, st), real) for src in c.result.images]
         text = texts[(c.path, c.line)].decode("utf-8", "replace").split("\n")
         problems += validate.images(c, found, list(enumerate(text, start=c.line)), cards_dir)
         ok = {img.src: img.name for img in found if img.status == media.OK}
