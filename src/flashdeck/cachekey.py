@@ -99,7 +99,7 @@ def mac(secret: bytes, kind: bytes, key: str, data: bytes) -> bytes:
     head = kind + b"\0" + key.encode() + b"\0"
     if len(data) < BIG_VALUE:
         # Keyed BLAKE2b, a MAC by design (RFC 7693): on a card's 250 bytes it costs 40% of HMAC-SHA256, whose four
-        # compressions a call dominate there (a rebuild checks every card's entry: 10,000 of them, 28 ms -> 12 ms).
+        # compressions a call dominate there (a rebuild checks every card's entry: 10,000 of them, 27-35 ms -> 14 ms).
         # From BIG_VALUE on, SHA-256 in the CPU's own instructions is the faster (a 15 MB value: 10 ms, not 27).
         return hashlib.blake2b(head + data, key=secret, digest_size=32).digest()
     h = hmac.new(secret, head, "sha256")

@@ -115,17 +115,16 @@ class Lock:
             e = self.entries[key]
             while j < len(keys) and keys[j] < key:  # (both in id order: one walk, no lookup table)
                 j += 1
-            if j < len(keys) and keys[j] == key and read.entries[key] is e:
-                if j != end:  # (not the line after the run's last: a line was left out)
-                    if end > run:
-                        yield data[starts[run] : starts[end]]
-                    run = j
-                end = j + 1
-            else:
-                if end > run:
-                    yield data[starts[run] : starts[end]]
+            reused = j < len(keys) and keys[j] == key and read.entries[key] is e
+            if end > run and not (reused and j == end):  # (the run ends: a line anew, or one left out)
+                yield data[starts[run] : starts[end]]
                 run = end
+            if not reused:
                 yield (_line(e) + "\n").encode("utf-8")
+            elif run == end:
+                run, end = j, j + 1
+            else:
+                end = j + 1
         if end > run:
             yield data[starts[run] : starts[end]]
 

@@ -55,11 +55,11 @@ def written(src: str) -> str:
     return unquote(html.unescape(src))
 
 
-def resolve(src: str, folder: Path, root: Path, digests, real: dict[Path, Path] | None = None) -> Image:
+def resolve(src: str, folder: Path, root: Path, digests, real: dict[Path, Path]) -> Image:
     """Where the image `src` of a card in `folder` lives, inside the cards folder `root` (resolved).
 
     `digests(path, stat) -> packaged name` hashes the file (or remembers it). `real`: the paths
-    this build resolved already (cards show the same figures: 2,000 of them took 0.14 s to resolve,
+    this build resolved already, by path as joined (cards show the same figures: 2,000 of them took 0.14 s to resolve,
     a symlink lookup a folder of the path each).
     """
     ref = written(src)
@@ -68,11 +68,9 @@ def resolve(src: str, folder: Path, root: Path, digests, real: dict[Path, Path] 
     candidates = [ref] if ref == html.unescape(src) else [ref, html.unescape(src)]  # a file may really be named a%2Eb.png
     for want in candidates:
         path = folder / want
-        target = real.get(path) if real is not None else None
+        target = real.get(path)
         if target is None:
-            target = path.resolve()
-            if real is not None:
-                real[path] = target
+            target = real[path] = path.resolve()
         try:
             target.relative_to(root)
         except ValueError:
