@@ -170,7 +170,9 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     bundles, problems = discover.discover(cards_dir)
     store = s.store(cards_dir, use_cache, writable)
     if store.empty() and executor.worth_workers(discover.size(bundles), 2, executor.cpus()):
-        s.workers().start()  # before the sources are read, so the workers do not carry them (100,000 cards: -300 MB)
+        # Before the sources are read, so the workers do not carry them (100,000 cards: -300 MB); they
+        # load Python-Markdown while this process reads (1,000 cards cold: 0.59 s -> 0.53 s, 12 runs each).
+        s.workers().start(cardwork.warm)
     files = sources.read(cards_dir, bundles, problems, store)
     cards, unreadable = cardwork.run(
         files, store, s.renderer, s.workers,

@@ -181,6 +181,11 @@ def work_remote(batch) -> list:
     return work(batch, _worker_renderer())
 
 
+def warm() -> None:
+    """Load this worker's renderer (Python-Markdown, its extensions, their patterns: 30-40 ms) before its first batch."""
+    _worker_renderer().warm()
+
+
 @functools.cache
 def _worker_renderer() -> Renderer:
     # One renderer per worker process for its whole life (the pool lives as long as the session).

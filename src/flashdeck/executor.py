@@ -61,9 +61,18 @@ class Processes:
         """Whether the workers are started (so using them costs nothing more)."""
         return self._pool is not None
 
-    def start(self) -> None:
-        """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small."""
-        self._start().submit(int).result()
+    def start(self, warm: Callable[[], object] | None = None) -> None:
+        """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small.
+
+        `warm`, when given, is run once in each worker (as far as the pool shares it out) and not
+        waited for: the workers load what their first work needs while the caller goes on.
+        """
+        pool = self._start()
+        if warm is None:
+            pool.submit(int).result()
+            return
+        for _ in range(self.workers):
+            pool.submit(warm)
 
     def _start(self):
         if self._pool is None:

@@ -87,6 +87,11 @@ class Renderer:
         """Markdown -> sanitised HTML, with nothing reported (for text that is not an author's card)."""
         return _Field(self, None, []).markdown(text, None)
 
+    def warm(self) -> None:
+        """Import every extension and compile its patterns now: the instances made later for
+        each set of triggers reuse what `re` compiled, so a first card costs what the others do."""
+        self._md.reset().convert("x")
+
     def _convert(self, text: str) -> tuple[str, bool, bool]:
         """(Markdown's HTML for `text`, whether the sanitizer's audit can find anything in it, whether it is final)."""
         if not self._fast:
