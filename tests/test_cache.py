@@ -400,6 +400,23 @@ def test_parallel_build_equals_serial_build(cards, tmp_path, monkeypatch):
     assert packages(tmp_path / "parallel") == serial
 
 
+def test_a_rebuild_whose_changed_card_a_worker_renders_equals_a_cold_build(cards, tmp_path, monkeypatch):
+    from flashdeck import executor
+
+    api.build(cards, tmp_path / "dist")
+    path = cards / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
+    monkeypatch.setattr(executor, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(executor, "cpus", lambda: 2)
+    monkeypatch.setattr(api, "WARM_WORKERS_FROM", 0)
+    with Session(executor.Processes(2)) as session:
+        report = api.build(cards, tmp_path / "dist", session=session)
+        assert session.workers().running, "the rebuild did not start the workers"
+    assert report.cached == 2 and report.change.changed
+    monkeypatch.setattr(executor, "PARALLEL_MIN_BYTES", 10**9)  # (the cold build renders here)
+    assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
+
+
 def test_a_second_build_in_one_session_reads_nothing_from_disk(cards, tmp_path, monkeypatch):
     """What build --watch relies on: the results of unchanged cards stay in memory."""
     with Session() as session:
@@ -424,13 +441,14 @@ def test_another_flashdeck_version_gets_other_keys(cards, tmp_path, monkeypatch)
     assert report.cached == 0
 
 
-def test_after_an_upgrade_the_workers_start_before_the_sources_are_read(cards, tmp_path, monkeypatch):
-    """A cache full of an older flashdeck's entries is a cold build: the workers are forked before the
-    build holds the sources, or each carries them (100,000 cards in one file: 773 MB over the processes, not 500).
-    Reaching inside on purpose: only the order of the two steps shows it."""
+def test_the_workers_start_before_the_sources_are_read_when_the_build_will_use_them(cards, tmp_path, monkeypatch):
+    """Forked before the build holds the sources, or each worker carries them (100,000 cards in one file:
+    773 MB over the processes, not 500): a cold build, the first after an upgrade (a cache full of an
+    older flashdeck's entries) and a rebuild of a big deck, whose few changed cards a worker renders.
+    A small deck starts none, and a smaller deck's rebuild renders here. Reaching inside on purpose:
+    only the order of the two steps shows it."""
     from flashdeck import executor, sources
 
-    monkeypatch.setattr(executor, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(executor, "cpus", lambda: 2)
     read, started = sources.read, []
 
@@ -439,7 +457,10 @@ def test_after_an_upgrade_the_workers_start_before_the_sources_are_read(cards, t
         return read(*args, **kwargs)
 
     monkeypatch.setattr(sources, "read", reading)
-    for version in ("1.0", "1.0", "99.0", "99.0"):
+    # (version, smallest deck for workers, smallest deck whose rebuild starts them first)
+    for version, smallest, rebuild_from in (("1.0", 0, 0), ("1.0", 0, 0), ("1.0", 0, 10**9), ("99.0", 0, 10**9), ("99.0", 10**9, 0)):
+        monkeypatch.setattr(executor, "PARALLEL_MIN_BYTES", smallest)
+        monkeypatch.setattr(api, "WARM_WORKERS_FROM", rebuild_from)
         monkeypatch.setattr(cachekey, "__version__", version)
         cachekey.context.cache_clear()
         try:
@@ -447,7 +468,7 @@ def test_after_an_upgrade_the_workers_start_before_the_sources_are_read(cards, t
                 api.build(cards, tmp_path / "dist", session=session)
         finally:
             cachekey.context.cache_clear()
-    assert started == [True, False, True, False]
+    assert started == [True, True, False, True, False]
 
 
 def test_a_big_value_kept_beside_the_cache_that_was_altered_is_not_used(cards, tmp_path, monkeypatch):

@@ -37,6 +37,10 @@ from .session import Session
 from .store import Store
 from .write import atomic_write_all
 
+WARM_WORKERS_FROM = 4 * 2**20
+"""From this much Markdown (about 5,000 cards) a rebuild reads its cards and their results for longer than
+workers take to start and load Python-Markdown (35 ms), so it starts them first; below, they would hold it up."""
+
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`: stage "cards" counts cards, "write" counts packages."""
 
@@ -169,9 +173,11 @@ def cards(cards_dir: Path) -> list[Card]:
 def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | None, use_cache: bool, writable: bool, out_dir: Path | None = None) -> _Prepared:
     bundles, problems = discover.discover(cards_dir)
     store = s.store(cards_dir, use_cache, writable)
-    if store.empty() and executor.worth_workers(discover.size(bundles), 2, executor.cpus()):
-        # Before the sources are read, so the workers do not carry them (100,000 cards: -300 MB); they
-        # load Python-Markdown while this process reads (1,000 cards cold: 0.59 s -> 0.53 s, 12 runs each).
+    size = discover.size(bundles)
+    if executor.worth_workers(size, 2, executor.cpus()) and (store.empty() or (writable and size >= WARM_WORKERS_FROM)):
+        # Before the sources are read, so the workers do not carry them (100,000 cards: -300 MB). They load
+        # Python-Markdown while this process reads: 1,000 cards cold 0.59 s -> 0.53 s (12 runs each), and
+        # a rebuild's few changed cards are rendered there, not after a start-up of their own here.
         s.workers().start(cardwork.warm)
     files = sources.read(cards_dir, bundles, problems, store)
     cards, unreadable = cardwork.run(

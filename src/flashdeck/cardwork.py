@@ -16,13 +16,16 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cloze, executor, lock, notetype, parse, scan, validate
 from .cachekey import context
 from .errors import ERROR, Diagnostic
 from .model import CLOZE, CardResult, Chunk, FileContext, Placed
-from .render import Renderer
 from .store import Store
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 BATCH_BYTES = 64 * 1024
 """Markdown per batch sent to a worker: big enough to pay for the trip, small enough to share out."""
@@ -104,7 +107,7 @@ def run(
             yield f.ctx, [(ks[j], f.chunks[j].text.decode("utf-8")) for j in at]
 
     if plan:
-        if executor.worth_workers(size, len(plan), executor.cpus()):
+        if pool().running or executor.worth_workers(size, len(plan), executor.cpus()):
             results: Iterator = pool().map(work_remote, batches())
         else:
             mine = renderer()
@@ -189,6 +192,8 @@ def warm() -> None:
 @functools.cache
 def _worker_renderer() -> Renderer:
     # One renderer per worker process for its whole life (the pool lives as long as the session).
+    from .render import Renderer  # (a worker's only: the build's own process then never imports Python-Markdown)
+
     return Renderer()
 
 

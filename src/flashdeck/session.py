@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import executor, media, package
-from .render import Renderer
 from .store import Store
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 
 class Session:
@@ -27,6 +30,9 @@ class Session:
 
     def renderer(self) -> Renderer:
         if self._renderer is None:
+            # (imported when the cards are rendered here: a build with workers never needs it in this process)
+            from .render import Renderer
+
             self._renderer = Renderer()
         return self._renderer
 

@@ -15,7 +15,7 @@ import difflib
 import re
 from pathlib import Path
 
-from . import cloze, heading, itemcheck, letters, media, scan, slug
+from . import cloze, heading, letters, media, scan, slug
 from .errors import ERROR, WARNING, Diagnostic, clip, ref
 from .identity import ID_RE
 from .model import CLOZE, Card, Placed, Section
@@ -71,6 +71,10 @@ def card(c: Card) -> list[Diagnostic]:
     if c.shuffle and c.options and c.explanation is not None and (found := letters.shuffle_warning(label, c.explanation.text)):
         report(c.explanation.line + found[0], found[2], WARNING, found[1])
     if not c.deletions:  # (the item-writing checks read questions with answers, not cloze sentences)
+        # (imported here: a big build checks its cards in worker processes, and its own process, which
+        # imports this module for the checks across cards, never loads the item-writing checks)
+        from . import itemcheck
+
         out += itemcheck.diagnostics(c)
     return out
 
