@@ -38,3 +38,19 @@ def test_start_runs_the_warm_up_in_the_workers_without_waiting_for_it(tmp_path):
     assert warmed, "the warm-up never ran"
     assert {p.read_text(encoding="utf-8") for p in warmed} == {"went on"}
     assert os.getpid() not in {int(p.name.split("-")[1]) for p in warmed}, "the warm-up ran in the caller"
+
+
+def _pid(_: int) -> int:
+    time.sleep(0.05)  # (long enough that one worker cannot take every item while another starts)
+    return os.getpid()
+
+
+def test_a_pool_started_with_one_worker_widens_to_all_it_was_asked_for():
+    pool = executor.Processes(2)
+    try:
+        pool.start(int, workers=1)
+        assert len(set(pool.map(_pid, range(6)))) == 1
+        pool.widen()
+        assert len(set(pool.map(_pid, range(6)))) == 2
+    finally:
+        pool.close()

@@ -174,11 +174,13 @@ def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | Non
     bundles, problems = discover.discover(cards_dir)
     store = s.store(cards_dir, use_cache, writable)
     size = discover.size(bundles)
-    if executor.worth_workers(size, 2, executor.cpus()) and (store.empty() or (writable and size >= WARM_WORKERS_FROM)):
+    cold = store.empty()
+    if executor.worth_workers(size, 2, executor.cpus()) and (cold or (writable and size >= WARM_WORKERS_FROM)):
         # Before the sources are read, so the workers do not carry them (100,000 cards: -300 MB). They load
         # Python-Markdown while this process reads: 1,000 cards cold 0.59 s -> 0.53 s (12 runs each), and
-        # a rebuild's few changed cards are rendered there, not after a start-up of their own here.
-        s.workers().start(cardwork.warm)
+        # a rebuild's few changed cards are rendered there, not after a start-up of their own here. One
+        # worker does for those: two loading at once slowed this process's reading by a third.
+        s.workers().start(cardwork.warm, None if cold else 1)
     files = sources.read(cards_dir, bundles, problems, store)
     cards, unreadable = cardwork.run(
         files, store, s.renderer, s.workers,

@@ -107,8 +107,12 @@ def run(
             yield f.ctx, [(ks[j], f.chunks[j].text.decode("utf-8")) for j in at]
 
     if plan:
-        if pool().running or executor.worth_workers(size, len(plan), executor.cpus()):
-            results: Iterator = pool().map(work_remote, batches())
+        workers = pool()
+        many = executor.worth_workers(size, len(plan), executor.cpus())
+        if many:
+            workers.widen()  # (a rebuild started one worker for a few cards: this is more)
+        if many or workers.running:
+            results: Iterator = workers.map(work_remote, batches())
         else:
             mine = renderer()
             results = (work(batch, mine) for batch in batches())

@@ -40,7 +40,10 @@ class Processes:
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = max(1, workers or cpus())
+        self.most = max(1, workers or cpus())
+        """How many workers the caller asked for."""
+        self.workers = self.most
+        """How many there are (or will be) now: `start` may begin with fewer."""
         self._pool = None
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
@@ -61,12 +64,15 @@ class Processes:
         """Whether the workers are started (so using them costs nothing more)."""
         return self._pool is not None
 
-    def start(self, warm: Callable[[], object] | None = None) -> None:
+    def start(self, warm: Callable[[], object] | None = None, workers: int | None = None) -> None:
         """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small.
 
         `warm`, when given, is run once in each worker (as far as the pool shares it out) and not
         waited for: the workers load what their first work needs while the caller goes on.
+        `workers`: start only that many (`widen` adds the others when there is more to do).
         """
+        if self._pool is None and workers:
+            self.workers = max(1, min(workers, self.most))
         pool = self._start()
         if warm is None:
             pool.submit(int).result()
@@ -80,6 +86,12 @@ class Processes:
 
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_ignore_sigint)
         return self._pool
+
+    def widen(self) -> None:
+        """Have every worker asked for when `start` began with fewer: they are started again, on first use."""
+        if self.workers < self.most:
+            self.close()
+            self.workers = self.most
 
     def close(self) -> None:
         if self._pool is not None:

@@ -128,7 +128,9 @@ def made_apart(
     """
     if len(few) < PARALLEL_PACKAGES or executor.cpus() < 2:
         return None
-    return workers().map(package.make, (job(pl, names, new, store, facts()) for pl in few))
+    pool = workers()
+    pool.widen()  # (a rebuild may have started one, for its few changed cards)
+    return pool.map(package.make, (job(pl, names, new, store, facts()) for pl in few))
 
 
 def producer(
