@@ -226,6 +226,7 @@ def duplicate_options(card: Card, options: list[tx.Text]) -> list[Finding]:
     bags = [sorted(w.key for w in ws) for ws in words]  # the same words in another order are the same option
     reported: set[int] = set()
     counts: dict[int, Counter] = {}
+    letters = [frozenset(j) for j in joined]
     for j in range(len(options)):
         for i in range(j):
             if i in reported or not options[j].plain:
@@ -237,6 +238,9 @@ def duplicate_options(card: Card, options: list[tx.Text]) -> list[Finding]:
                 size = len(joined[i]) + len(joined[j])
                 # 2 * shorter / both is an upper bound of the ratio (difflib's real_quick_ratio), and free.
                 if not size or 2 * min(len(joined[i]), len(joined[j])) < NEAR_DUPLICATE * size:
+                    continue
+                # A character in one and not the other is one the two cannot share: also an upper bound, and cheaper.
+                if size - len(letters[i] ^ letters[j]) < NEAR_DUPLICATE * size:
                     continue
                 # difflib's quick_ratio (characters shared), on counts made once per option, before a SequenceMatcher.
                 a, b = (counts.get(k) or counts.setdefault(k, Counter(joined[k])) for k in (i, j))
