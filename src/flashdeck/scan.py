@@ -170,13 +170,14 @@ def _candidate_lines(data: bytes, start: int) -> set[int]:
 
 def _comment_lines(data: bytes, start: int) -> set[int]:
     """Where the lines from offset `start` on holding a `<!--` or `-->` start."""
-    # bytes.find, not a regex: an alternation tried at each of a big file's 7 MB took 0.1 s.
+    # bytes.find, not a regex: an alternation tried at each of a big file's 7 MB took 0.1 s. Both marks hold
+    # "--", so one pass finds them (one pass of a 100,000-card file is 60 ms); runs of dashes are skipped over.
     out = set()
-    for mark in (b"<!--", b"-->"):
-        at = data.find(mark, start)
-        while at >= 0:
+    at = data.find(b"--", start)
+    while at >= 0:
+        if (at - 2 >= start and data[at - 2 : at] == b"<!") or data[at + 2 : at + 3] == b">":
             out.add(data.rfind(b"\n", 0, at) + 1)
-            at = data.find(mark, at + 1)
+        at = data.find(b"--", at + 1)
     return out
 
 
