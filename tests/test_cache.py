@@ -202,9 +202,8 @@ def test_a_file_cut_from_the_cache_gives_the_same_cards_and_warnings(cards, tmp_
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
-def test_a_rebuild_cuts_again_only_the_cards_that_changed(cards, tmp_path, monkeypatch):
-    """Unchanged files are not cut again, nor the unchanged cards of a changed one (rescan.py). Reaches
-    inside (scan.split) because what it guards is work not done: the output is the same either way."""
+def test_a_rebuild_cuts_only_the_files_that_changed(cards, tmp_path, monkeypatch):
+    """Reaches inside (scan.split) because what it guards is work not done: the output is the same either way."""
     from flashdeck import scan
 
     api.build(cards, tmp_path / "dist")
@@ -213,9 +212,7 @@ def test_a_rebuild_cuts_again_only_the_cards_that_changed(cards, tmp_path, monke
     path = cards / "alpha.md"
     path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
     api.build(cards, tmp_path / "dist")
-    edited = path.read_bytes()
-    card = edited[edited.index(b"## Site of") : edited.index(b"## Normal serum")]
-    assert cut == [card]
+    assert cut == [path.read_bytes()]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
