@@ -202,17 +202,23 @@ def test_a_file_cut_from_the_cache_gives_the_same_cards_and_warnings(cards, tmp_
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
-def test_a_rebuild_cuts_only_the_files_that_changed(cards, tmp_path, monkeypatch):
-    """Reaches inside (scan.split) because what it guards is work not done: the output is the same either way."""
-    from flashdeck import scan
+@pytest.mark.parametrize("big", [False, True])
+def test_a_rebuild_cuts_again_only_the_files_and_cards_that_changed(cards, tmp_path, monkeypatch, big):
+    """Unchanged files are not cut again; of a changed big one, only the cards that changed (rescan.py), while a
+    small one is cut whole. Reaches inside (scan.split, sources.RESCAN_FROM: these files are small) because
+    what it guards is work not done: the output is the same either way."""
+    from flashdeck import scan, sources
 
+    if big:
+        monkeypatch.setattr(sources, "RESCAN_FROM", 0)
     api.build(cards, tmp_path / "dist")
     cut, split = [], scan.split
     monkeypatch.setattr(scan, "split", lambda data: cut.append(data) or split(data))
     path = cards / "alpha.md"
     path.write_text(path.read_text(encoding="utf-8").replace("About *70%*", "About *two thirds*"), encoding="utf-8")
     api.build(cards, tmp_path / "dist")
-    assert cut == [path.read_bytes()]
+    edited = path.read_bytes()
+    assert cut == [edited[edited.index(b"## Site of") : edited.index(b"## Normal serum")] if big else edited]
     assert packages(tmp_path / "dist") == cold(cards, tmp_path / "cold")
 
 
