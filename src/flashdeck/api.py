@@ -173,9 +173,9 @@ def cards(cards_dir: Path) -> list[Card]:
 def _prepare(cards_dir: Path, strict: bool, s: Session, progress: Progress | None, use_cache: bool, writable: bool, out_dir: Path | None = None) -> _Prepared:
     bundles, problems = discover.discover(cards_dir)
     store = s.store(cards_dir, use_cache, writable)
-    size = discover.size(bundles)
     cold = store.empty()
-    if executor.worth_workers(size, 2, executor.cpus()) and (cold or (writable and size >= WARM_WORKERS_FROM)):
+    size = discover.size(bundles) if cold or writable else 0  # (a `check` of a warm cache renders here: no stat of every file)
+    if executor.worth_workers(size, 2, executor.cpus()) and (cold or size >= WARM_WORKERS_FROM):
         # Before the sources are read, so the workers do not carry them (100,000 cards: -300 MB). They load
         # Python-Markdown while this process reads: 1,000 cards cold 0.59 s -> 0.53 s (12 runs each), and
         # a rebuild's few changed cards are rendered there, not after a start-up of their own here. One

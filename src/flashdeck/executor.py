@@ -64,19 +64,16 @@ class Processes:
         """Whether the workers are started (so using them costs nothing more)."""
         return self._pool is not None
 
-    def start(self, warm: Callable[[], object] | None = None, workers: int | None = None) -> None:
+    def start(self, warm: Callable[[], object], workers: int | None = None) -> None:
         """Start the workers now: a forked worker maps every page its parent holds, so fork while the parent is small.
 
-        `warm`, when given, is run once in each worker (as far as the pool shares it out) and not
-        waited for: the workers load what their first work needs while the caller goes on.
-        `workers`: start only that many (`widen` adds the others when there is more to do).
+        `warm` is run once in each worker (as far as the pool shares it out) and not waited for:
+        the workers load what their first work needs while the caller goes on. `workers`: start
+        only that many (`widen` adds the others when there is more to do).
         """
         if self._pool is None and workers:
             self.workers = max(1, min(workers, self.most))
         pool = self._start()
-        if warm is None:
-            pool.submit(int).result()
-            return
         for _ in range(self.workers):
             pool.submit(warm)
 
