@@ -63,10 +63,11 @@ def open_cache(cards_dir: Path, writable: bool) -> tuple[sqlite3.Connection | No
             return None, key, Path()
         if writable:
             db = sqlite3.connect(path, timeout=2)
+            db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse (set first: a new cache's tables were synced)
             db.executescript(SCHEMA)
         else:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-        db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse
+            db.execute("PRAGMA synchronous = OFF")
         return db, key, root / f"{name}.files"
     except (OSError, sqlite3.Error):
         return None, key, Path()

@@ -92,7 +92,7 @@ def write(db_path: Path, source: Notes, decks: dict[str, int], model_mods: dict[
     record = store.get(key) if slot is not None else None
     try:
         written = _work(work, files, slot, source, record if _usable(record, base) else None, decks, model_mods, timestamp, facts)
-        conn = sqlite3.connect(work)
+        conn = _connect(work)  # (its PRAGMAs hold for the file VACUUM writes: without, SQLite synced it six times)
         try:
             conn.execute("VACUUM INTO ?", (str(db_path),))
         finally:
