@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import sqlite3
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -136,10 +135,9 @@ def _usable(record, base: str) -> bool:
 
 
 def _copy_verified(files, src: Path, dst: Path, mac: bytes) -> bool:
-    """Copy `src` to `dst` and keep the copy when its bytes match `mac` (the copy is checked: a build beside may replace `src`)."""
+    """Copy `src` to `dst` and keep the copy when its bytes match `mac` (what is written is checked: a build beside may replace `src`)."""
     try:
-        shutil.copyfile(src, dst)
-        if hmac.compare_digest(files.mac(dst), mac):
+        if hmac.compare_digest(files.copy(src, dst), mac):
             return True
     except OSError:
         pass
