@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -214,6 +213,8 @@ def _revival(old: Entry, hashes: str, released: Lock | None) -> int | None:
 
 def released_lock(lock_path: Path) -> Lock | None:
     """The lock as last committed to git (HEAD), or None outside git or when it was never committed."""
+    import subprocess  # (here: most builds never ask git, and subprocess with what it loads is 4-6 ms of every start)
+
     folder = lock_path.parent
     try:
         out = subprocess.run(

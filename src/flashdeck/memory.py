@@ -11,7 +11,6 @@ second `give_back`, after the lock's record is read, changed it by < 1 MB).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 _M_MMAP_THRESHOLD = -3
@@ -21,7 +20,9 @@ _M_MMAP_THRESHOLD = -3
 @functools.cache
 def _libc():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # The process's own symbols, libc's among them: find_library ran `ldconfig -p` (2 ms), and
+        # ctypes.util with the subprocess module it imports was 4-6 ms more of every start.
+        libc = ctypes.CDLL(None)
         libc.malloc_trim, libc.mallopt  # noqa: B018 (glibc has both; musl and others may not)
         return libc
     except (OSError, AttributeError):
