@@ -61,13 +61,10 @@ def open_cache(cards_dir: Path, writable: bool) -> tuple[sqlite3.Connection | No
         key = machine_key(root, create=writable)
         if not key or (not writable and not path.exists()):
             return None, key, Path()
+        db = sqlite3.connect(path, timeout=2) if writable else sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse (set before the tables: a new cache's were synced)
         if writable:
-            db = sqlite3.connect(path, timeout=2)
-            db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse (set first: a new cache's tables were synced)
             db.executescript(SCHEMA)
-        else:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-            db.execute("PRAGMA synchronous = OFF")
         return db, key, root / f"{name}.files"
     except (OSError, sqlite3.Error):
         return None, key, Path()

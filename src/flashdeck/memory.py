@@ -25,7 +25,7 @@ def _libc():
         libc = ctypes.CDLL(None)
         libc.malloc_trim, libc.mallopt  # noqa: B018 (glibc has both; musl and others may not)
         return libc
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # (TypeError: Windows loads no library by None)
         return None
 
 
