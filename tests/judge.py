@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flashdeck import frontmatter, parse, scan, validate
+from flashdeck import filerules, frontmatter, parse, scan, validate
 from flashdeck.errors import Diagnostic
 from flashdeck.model import CardResult, FileContext, Placed
 
@@ -22,7 +22,7 @@ def read_and_judge(text: str, path: Path = PATH):
     ctx = FileContext(path, path.name, fm.deck or path.stem, fm.tags, bool(fm.shuffle))
     cards = [parse.card(c.text.decode("utf-8"), c.line, ctx) for c in split.chunks]
     diagnostics = [Diagnostic(path, p.line, p.message, p.severity, p.column) for p in fm.problems]
-    diagnostics += validate.file(path, split)
+    diagnostics += filerules.file(path, split)
     for card in cards:
         diagnostics += validate.card(card)
     placed = [

@@ -17,9 +17,7 @@ import importlib.util
 import marshal
 import os
 import re
-import sqlite3
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import Diagnostic
@@ -45,50 +43,6 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("flashdeck", appauthor=False))
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY, result BLOB NOT NULL, rmac BLOB NOT NULL, fields BLOB, fmac BLOB);
-CREATE TABLE IF NOT EXISTS blob (key TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
-"""
-
-
-def open_cache(cards_dir: Path, writable: bool) -> tuple[sqlite3.Connection | None, bytes, Path]:
-    """The cache of `cards_dir`: its database (None when there is none to use), the machine's key, and the folder beside it."""
-    key = b""
-    try:
-        root = cache_root()
-        name = hashlib.sha256(str(cards_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
-        path = root / f"{name}.sqlite"
-        key = machine_key(root, create=writable)
-        if not key or (not writable and not path.exists()):
-            return None, key, Path()
-        db = sqlite3.connect(path, timeout=2) if writable else sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-        db.execute("PRAGMA synchronous = OFF")  # a lost entry is a miss, nothing worse (set before the tables: a new cache's were synced)
-        if writable:
-            db.executescript(SCHEMA)
-        return db, key, root / f"{name}.files"
-    except (OSError, sqlite3.Error):
-        return None, key, Path()
-
-
-def write_rows(db: sqlite3.Connection, cards: list[tuple], values: list[tuple]) -> None:
-    """Write rows of both tables in one transaction (store.Store._flush)."""
-    db.executemany("INSERT OR REPLACE INTO card VALUES (?, ?, ?, ?, ?)", cards)
-    db.executemany("INSERT OR REPLACE INTO blob VALUES (?, ?, ?)", values)
-    db.commit()
-
-
-def prune(db: sqlite3.Connection, used: set[str], known: Iterable[str] | None) -> None:
-    """Delete the rows no key in `used` names. `known`: every card key in `db` that may be unused, or None: ask the table."""
-    if known is not None:
-        db.executemany("DELETE FROM card WHERE key = ?", ((k,) for k in known if k not in used))
-    else:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM used")
-        db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
-        db.execute("DELETE FROM card WHERE key NOT IN (SELECT key FROM used)")
-    db.executemany("DELETE FROM blob WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM blob") if k not in used])
-
-
 BIG_VALUE = 1 << 16  # from this size a value is authenticated in place, not copied behind its key
 
 
@@ -103,27 +57,6 @@ def mac(secret: bytes, kind: bytes, key: str, data: bytes) -> bytes:
     h = hmac.new(secret, head, "sha256")
     h.update(data)  # (not joined first: a 100,000-card lock record is 15 MB)
     return h.digest()
-
-
-def rollback(db: sqlite3.Connection) -> None:
-    """End a transaction the cache refused, so this connection holds no lock another build waits for."""
-    try:
-        db.rollback()
-    except sqlite3.Error:
-        pass
-
-
-def scratch() -> sqlite3.Connection:
-    """A throwaway database: SQLite's private temporary file (""), deleted when it is closed.
-
-    Kept in a file, not in memory (temp_store): 100,000 cards' fields are hundreds of MB.
-    """
-    db = sqlite3.connect("")
-    db.execute("PRAGMA temp_store = FILE")
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.executescript(SCHEMA)
-    return db
 
 
 def machine_key(root: Path, create: bool) -> bytes:

@@ -2,7 +2,7 @@
 
 What a file is cut into (scan.split: where each card starts, the near-miss
 headings, fences and comments never closed) and what is wrong outside its
-cards (validate.file) depend on its bytes alone. The build cache keeps both
+cards (filerules.file) depend on its bytes alone. The build cache keeps both
 under a key of those bytes and flashdeck's code, so an unchanged file is cut
 again by slicing: a one-card rebuild of 200 files of 50 cards cut and checked
 all 200 anew, 60-80 ms. Like every cache entry it is authenticated (store.py),
@@ -15,7 +15,7 @@ import hashlib
 from array import array
 from pathlib import Path
 
-from . import discover, rescan, scan, validate
+from . import discover, filerules, rescan, scan
 from .cachekey import context
 from .cardwork import SourceFile
 from .errors import ERROR, Diagnostic, FlashdeckError
@@ -46,7 +46,7 @@ def read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnos
                 problems += err.diagnostics
                 continue
             if not data or data.isspace():  # (what `not data.strip()` says, without a copy of the file)
-                problems.append(validate.empty_file(path))
+                problems.append(filerules.empty_file(path))
                 continue
             split, found = _split(path, data, store)
             problems += found
@@ -57,11 +57,11 @@ def read(cards_dir: Path, bundles: list[discover.Bundle], problems: list[Diagnos
 
 
 def _split(path: Path, data: bytes, store) -> tuple[scan.Split, list[Diagnostic]]:
-    """scan.split(data) and validate.file's problems, taken from `store` when these bytes were cut before,
+    """scan.split(data) and filerules.file's problems, taken from `store` when these bytes were cut before,
     or cut again from the file's last cut where only some of its cards changed (rescan.py)."""
     if store is None:
         split = scan.split(data)
-        return split, validate.file(path, split)
+        return split, filerules.file(path, split)
     h = hashlib.sha256(context() + b"split\0")
     h.update(data)  # (not joined first: a file of 100,000 cards is 87 MB)
     key = "S" + h.hexdigest()
@@ -74,7 +74,7 @@ def _split(path: Path, data: bytes, store) -> tuple[scan.Split, list[Diagnostic]
     last = _unshape(store.get(last_key)) if last_key else None
     again = rescan.again(data, last) if last is not None else None
     split, digests = again if again is not None else (scan.split(data), None)
-    problems = validate.file(path, split)
+    problems = filerules.file(path, split)
     store.put_value(key, _record(split, problems))
     if last_key:
         store.put_value(last_key, _shape_record(rescan.shape(split, data, digests)))

@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import cachefiles, cachekey
+from . import cachedb, cachefiles, cachekey
 from .cachekey import dump_result as _dump_result
 from .cachekey import load_result as _load_result
 from .model import CardResult
@@ -57,18 +57,16 @@ class Store:
         self._pending: list[tuple] = []
         self._values: dict[str, tuple[bytes, bytes]] = {}  # (values not written yet: key -> (value, MAC))
         self._queued = 0
-        self._spare: sqlite3.Connection | None = None  # (rows the cache refused: `_flush`)
         self._marked = False
         self._key = b""
-        self._db: sqlite3.Connection | None = None
-        self._writes = False
+        self._db: sqlite3.Connection | None = None  # (the cache; self._tables says where rows are read and written)
         self._files: cachefiles.Files | None = None
         if persist:
-            db, self._key, folder = cachekey.open_cache(Path(cards_dir), writable)
-            if db is not None:
-                self._db, self._writes = db, writable
+            self._db, self._key, folder = cachedb.open_cache(Path(cards_dir), writable)
+            if self._db is not None:
                 self._files = cachefiles.Files(folder, self._key)  # (read by `check` too; written only when writable)
-        self._out = self._db if self._writes else cachekey.scratch()  # (what the cache does not keep)
+        self._tables = cachedb.Tables(self._db, writable)
+        self._writes = self._tables.writes
 
     # -- card results -------------------------------------------------------
 
@@ -168,24 +166,12 @@ class Store:
                 pass
 
     def _flush(self) -> None:
-        """Write the queued rows in one short transaction: no build holds the cache locked while another waits.
-
-        Rows the cache refuses (locked past the timeout, a full disk) go to a spare file this session reads
-        too: a miss for the next build, never a failure (without their fields, its results would stop it).
-        """
+        """Write the queued rows (cachedb.Tables.write: rows the cache refuses are a miss next time, not a failure)."""
         if not self._pending and not self._values:
             return
         rows, self._pending = self._pending, []
         values, self._values, self._queued = [(k, *v) for k, v in self._values.items()], {}, 0
-        try:
-            cachekey.write_rows(self._out, rows, values)
-        except sqlite3.Error:
-            if self._out is not self._db:
-                raise
-            cachekey.rollback(self._db)
-            if self._spare is None:
-                self._spare = cachekey.scratch()
-            cachekey.write_rows(self._spare, rows, values)
+        self._tables.write(rows, values)
 
     # -- other entries (deflated chunks, image digests, package records) ---
 
@@ -262,7 +248,7 @@ class Store:
                 self._objects = {k: v for k, v in self._objects.items() if k in self._used}
                 known = self._present if self._present is not None else self._stale
                 for db in self._databases(writable_only=True):
-                    cachekey.prune(db, self._used, known if db is self._db else None)
+                    cachedb.prune(db, self._used, known if db is self._db else None)
             for db in self._databases(writable_only=True):
                 db.commit()
             if prune and self._writes:
@@ -272,25 +258,16 @@ class Store:
         except (sqlite3.Error, OSError):
             self._present = None  # (not known to be right any more: the next prune asks the table)
             for db in self._databases(writable_only=True):
-                cachekey.rollback(db)  # (a prune another build kept from its end is tried again by the next build)
+                cachedb.rollback(db)  # (a prune another build kept from its end is tried again by the next build)
         self._used, self._stale = set(), None
         self.hits = 0
 
     def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
-        dbs = [self._out] if self._out is not None else []
-        if self._spare is not None and not writable_only:
-            dbs.append(self._spare)
-        if self._db is not None and self._db is not self._out and not writable_only:
-            dbs.append(self._db)
-        return dbs
+        return self._tables.all(writable_only)
 
     def close(self) -> None:
-        for db in self._databases():
-            try:
-                db.close()
-            except sqlite3.Error:
-                pass
-        self._db = self._out = self._spare = None
+        self._tables.close()
+        self._db = None
 
     def __enter__(self) -> Store:
         return self
