@@ -500,12 +500,12 @@ def test_check_reads_the_lock_record_a_build_kept_in_a_file(cards, tmp_path, mon
     """`check` opens the cache read-only, and must still read values kept beside it: else it parses
     the lock file again (100,000 cards: 424 MB instead of 312). The threshold is lowered so that this
     fixture's record goes to a file, and parsing a lock line is made to fail the test."""
-    from flashdeck import lockfile
+    from flashdeck import lockread
 
     monkeypatch.setattr(cachefiles, "BIG_FILE", 1)
     api.build(cards, tmp_path / "dist")
     assert list(cachekey.cache_root().glob("*.files/L*.value"))
-    monkeypatch.setattr(lockfile, "_entry", lambda *args: pytest.fail("check parsed the lock file again"))
+    monkeypatch.setattr(lockread, "_entry", lambda *args: pytest.fail("check parsed the lock file again"))
     assert api.check(cards).cards == 3
 
 

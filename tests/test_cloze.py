@@ -18,7 +18,7 @@ import pytest
 from ankiutil import import_apkg, new_collection, notes_by_id
 from flashdeck import api, notetype
 from flashdeck.cli import main
-from flashdeck.lockfile import read as read_lock
+from flashdeck.lockread import read as read_lock
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cloze"
 T0 = 1_700_000_000

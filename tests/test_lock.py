@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from flashdeck import continuity, lockfile, lockrecord
+from flashdeck import continuity, lockfile, lockread, lockrecord
 from flashdeck.cli import main
 from flashdeck.errors import CardError
 from flashdeck.lock import field_hashes, update
 from flashdeck.lockfile import Entry, Lock
-from flashdeck.lockfile import read as read_lock
+from flashdeck.lockread import read as read_lock
 from flashdeck.model import CardResult, Placed
 from flashdeck.store import Store
 
@@ -410,7 +410,7 @@ def test_revived_card_with_new_content_is_stamped_once(tmp_path, capsys, monkeyp
 
 
 def test_a_lock_read_back_from_the_cache_is_the_lock_in_the_file(tmp_path):
-    """A build reads the lock from the record the cache kept of its bytes (lockfile.record): it must hold what the file holds."""
+    """A build reads the lock from the record the cache kept of its bytes (lockread.record): it must hold what the file holds."""
     from flashdeck.store import Store
 
     live = [note("a-1", deck="One"), note("b-2", deck="Two", title="B two"), note("c-3", deck="One")]
@@ -425,7 +425,7 @@ def test_a_lock_read_back_from_the_cache_is_the_lock_in_the_file(tmp_path):
     parsed = read_lock(path, cache=store)  # read line by line; the cache keeps its record
     known = store.get(lockrecord.key(hashlib.sha256(path.read_bytes()).digest()))
     assert known is not None
-    from_record = lockfile.loads(path.read_bytes(), path, known=known)
+    from_record = lockread.loads(path.read_bytes(), path, known=known)
     assert read_lock(path, cache=store).entries == from_record.entries
     store.close()
     assert from_record.entries == parsed.entries == read_lock(path).entries
@@ -448,7 +448,7 @@ def test_a_rebuild_encodes_only_the_lock_lines_of_cards_that_changed(cards, tmp_
             m.setattr(lockfile, "_line", lambda e, encoded=encoded, real=real: encoded.append(e.id) or real(e))
             api.build(cards, tmp_path / "dist")
         assert set(encoded) == {"mg-normal"}
-        lock = lockfile.read(cards / "flashdeck.lock")
+        lock = lockread.read(cards / "flashdeck.lock")
         assert (cards / "flashdeck.lock").read_text(encoding="utf-8") == Lock(lock.notetypes, lock.entries).dumps()
 
 
@@ -470,7 +470,7 @@ def test_a_watch_session_takes_the_lock_as_the_file_now_is(cards, tmp_path, monk
         lock.write_bytes(released)  # (as `git checkout` of the released lock would)
         assert [cid for cid, _ in api.build(cards, tmp_path / "dist", session=s).change.changed] == ["mg-normal"]
         with monkeypatch.context() as m, pytest.raises(FlashdeckError) as caught:
-            m.setattr(lockfile.time, "time", lambda: T0 - 3 * 86400)
+            m.setattr(lockread.time, "time", lambda: T0 - 3 * 86400)
             m.delenv("SOURCE_DATE_EPOCH")
             api.build(cards, tmp_path / "dist", session=s)
         (said,) = caught.value.diagnostics

@@ -54,7 +54,7 @@ def test_every_parsed_card_has_an_answer_and_an_explanation(parsed):
 
 
 def retired_ids() -> set[str]:
-    from flashdeck.lockfile import read
+    from flashdeck.lockread import read
 
     return {e.id for e in read(CARDS / "flashdeck.lock").entries.values() if e.retired is not None} | (
         set(read(CARDS / "flashdeck.lock").entries) - {c.id for c in cards(CARDS)}

@@ -18,6 +18,7 @@ from . import (
     executor,
     lock,
     lockfile,
+    lockread,
     lockrecord,
     media,
     memory,
@@ -128,7 +129,7 @@ def build(
             # Kept now, while the build holds less than once the packages are made (100,000 cards' record is
             # 23 MB): made after writing, it raised the peak by 20-35 MB, more than the second encoding costs.
             key = lockrecord.key(digest)
-            p.store.put_value(key, lockfile.record(p.new, canonical=True))  # (the next build reads it from there)
+            p.store.put_value(key, lockread.record(p.new, canonical=True))  # (the next build reads it from there)
             p.store.keep(key, p.new)  # (or, in this session, takes it as it is)
         report.removed = plan.stale(p.bundles, p.old, out_dir)
         if not dry_run:
@@ -243,7 +244,7 @@ def _images(cards: list[Placed], texts: dict[tuple[Path, int], bytes], cards_dir
 def _old_lock(lock_path: Path, bundles: list[discover.Bundle], out_dir: Path | None, problems: list[Diagnostic], store: Store) -> Lock:
     """The lock as the last build left it; a missing one is an error where git has it, a warning where packages exist."""
     try:
-        old = lockfile.read(lock_path, cache=store)
+        old = lockread.read(lock_path, cache=store)
     except FlashdeckError as err:
         problems += err.diagnostics
         return Lock()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import api
 from .lockfile import LOCK_NAME
-from .lockfile import read as read_lock
+from .lockread import read as read_lock
 from .slug import suggest
 from .write import atomic_write
 

@@ -5,7 +5,7 @@ modification time is newer than the learner's copy; editing a note in Anki
 stamps it with the time of the edit. Stamping notes with the build time would
 overwrite learners' own edits on every card at every import; stamping them with
 a fixed time would never deliver a fix. So `cards/flashdeck.lock` (committed
-beside the sources, format in lockfile.py) records, per card id, a hash of each
+beside the sources, format in lockfile.py, read by lockread.py) records, per card id, a hash of each
 content field and the time that content last changed; a note's modification
 time is that time.
 
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import lockfile, notetype
+from . import lockfile, lockread, notetype
 from .errors import FlashdeckError
 from .lockfile import Entry, Lock
 from .model import Placed
@@ -226,7 +226,7 @@ def released_lock(lock_path: Path) -> Lock | None:
     if out.returncode != 0 or not out.stdout.strip():
         return None
     try:
-        return lockfile.loads(out.stdout, lock_path)
+        return lockread.loads(out.stdout, lock_path)
     except Exception:  # noqa: BLE001 - a released lock we cannot read tells nothing: treat as none
         return None
 

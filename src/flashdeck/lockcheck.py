@@ -1,7 +1,7 @@
 """The lock file's checks that name what is wrong: the file as a whole (UTF-8, empty, a merge conflict),
 then each value of a line that is not the shape flashdeck writes.
 
-lockfile.py reads the shape it writes in one fast expression; any other line
+lockread.py reads the shape it writes in one fast expression; any other line
 comes here, so a damaged lock stops the build at its line with a message that
 says what to restore, never a traceback or a silent "no lock".
 """

@@ -2,7 +2,7 @@
 
 Reading and checking 10,000 lock lines takes 50 ms; taking them back from
 these columns a fraction of that, so a build reads the file's lines only
-when its bytes are new. The values know nothing of `Lock`: lockfile.py turns
+when its bytes are new. The values know nothing of `Lock`: lockread.py turns
 an entry into a row of its fields and back.
 """
 
