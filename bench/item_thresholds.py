@@ -7,7 +7,7 @@ tests/fixtures/items/sound it would flag (false alarms) and how many of
 tests/fixtures/items/flawed/<rule>.md it would catch, for a range of candidate
 thresholds, and for every rule the counts at the thresholds in use; then what the rules
 flag in tests/fixtures/items/held-out, items written after the thresholds were fixed. The numbers
-quoted in the comments at each threshold in src/flashdeck/itemrules.py come from
+quoted in the comments at each threshold in src/flashdeck/itemlimits.py come from
 this script. `--deck` adds another file's items as a separate column (the shipped
 deck, whose flaws are known).
 """

@@ -11,7 +11,7 @@ silence a rule on purpose with `<!-- flashdeck: allow NAME -->`; an allow that n
 rule is itself a finding.
 
 False alarms cost as much as misses: an author who learns to ignore the warnings misses
-the real ones. Every threshold (itemrules.py) was chosen on two item sets kept with the tests,
+the real ones. Every threshold (itemlimits.py) was chosen on two item sets kept with the tests,
 tests/fixtures/items/sound (well-written items that must pass untouched) and
 tests/fixtures/items/flawed (items with one flaw each); bench/item_thresholds.py prints
 the measurements quoted at each threshold.
