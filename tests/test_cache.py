@@ -402,7 +402,7 @@ def test_parallel_build_equals_serial_build(cards, tmp_path, monkeypatch):
     monkeypatch.setattr(executor, "cpus", lambda: 2)
     with Session(executor.Processes(2)) as session:
         api.build(cards, tmp_path / "parallel", use_cache=False, session=session)
-        assert session.workers()._pool is not None, "the work did not go to the workers"
+        assert session.workers().running, "the work did not go to the workers"
     assert packages(tmp_path / "parallel") == serial
 
 

@@ -79,6 +79,7 @@ def test_a_big_collection_is_a_zip_entry_anyone_can_read_and_says_how_it_was_def
     target = tmp_path / "out.zip"
     written = Written()
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        # Reaching inside on purpose: the chunked writer on a file of a chosen size, without a build around it.
         package._add(zf, "collection.anki2", src, package.ZIP_EPOCH, Store(), b"", written)
     with zipfile.ZipFile(target) as zf:
         assert zf.testzip() is None

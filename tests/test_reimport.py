@@ -340,7 +340,7 @@ def test_learner_with_todays_note_type_gets_tap_to_answer_and_keeps_every_review
             notetype.BASIC,
             front=(before / "front.html").read_text(encoding="utf-8"),
             back=(before / "back.html").read_text(encoding="utf-8"),
-            css=(before / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"),
+            css=(before / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"),  # (code.css as shipped: the fixture keeps only what tap to answer changed)
         ))
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
         (first,) = api.build(cards, tmp_path / "v1").packages

@@ -137,7 +137,7 @@ def deck(tmp_path_factory) -> Deck:
             notetype.BASIC,
             front=(BEFORE / "front.html").read_text(encoding="utf-8"),
             back=(BEFORE / "back.html").read_text(encoding="utf-8"),
-            css=(BEFORE / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"),
+            css=(BEFORE / "card.css").read_text(encoding="utf-8") + "\n" + notetype._read("code.css"),  # (code.css as shipped: the fixture keeps only what tap to answer changed)
         ))
         before, before_plain, _ = _import(tmp_path_factory.mktemp("before"), _cards_folder(tmp_path_factory.mktemp("before-src")))
     assert sorted(now) == sorted(before) == sorted(KEYS), "the multiple-choice cards are not the ones this test knows"
