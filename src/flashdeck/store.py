@@ -139,7 +139,7 @@ class Store:
         self._flush()
         for batch in _batches(keys):
             got: dict[str, tuple[str, ...]] = {}
-            for db in self._databases():
+            for db in self._tables.all():
                 want = [k for k in batch if k not in got]
                 if not want:
                     break
@@ -179,7 +179,7 @@ class Store:
         """A plain value kept with `put_value`, or None."""
         self._used.add(key)
         row = self._values.get(key)
-        for db in self._databases() if row is None else ():
+        for db in self._tables.all() if row is None else ():
             try:
                 row = db.execute("SELECT value, mac FROM blob WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error:
@@ -247,9 +247,9 @@ class Store:
                 self._memo = {k: v for k, v in self._memo.items() if k in self._used}
                 self._objects = {k: v for k, v in self._objects.items() if k in self._used}
                 known = self._present if self._present is not None else self._stale
-                for db in self._databases(writable_only=True):
+                for db in self._tables.all(writable_only=True):
                     cachedb.prune(db, self._used, known if db is self._db else None)
-            for db in self._databases(writable_only=True):
+            for db in self._tables.all(writable_only=True):
                 db.commit()
             if prune and self._writes:
                 self._files.prune(self._used)
@@ -257,13 +257,10 @@ class Store:
                 self._present = self._used  # (what the cache holds now, as far as this session knows; `_used` starts anew below)
         except (sqlite3.Error, OSError):
             self._present = None  # (not known to be right any more: the next prune asks the table)
-            for db in self._databases(writable_only=True):
+            for db in self._tables.all(writable_only=True):
                 cachedb.rollback(db)  # (a prune another build kept from its end is tried again by the next build)
         self._used, self._stale = set(), None
         self.hits = 0
-
-    def _databases(self, writable_only: bool = False) -> list[sqlite3.Connection]:
-        return self._tables.all(writable_only)
 
     def close(self) -> None:
         self._tables.close()
