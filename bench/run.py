@@ -13,7 +13,10 @@ folder and times, each as a separate process:
            renderer), when it can be installed (into bench/out/, git-ignored)
 
 and the peak memory of each process tree (the process and its workers,
-sampled every 20 ms). Layouts: `folder` (50 cards a file, one folder, one
+sampled every 20 ms). The floor, the cold build, the rebuild and ankdown are
+taken in rounds, one after the other, and each is reported as its median
+run (`--repeat`, 3 rounds up to 10,000 cards, 1 above): a single run on a
+shared 2-core machine moved by a tenth either way. Layouts: `folder` (50 cards a file, one folder, one
 package), `files` (50 a file at the top level, one package each), `file`
 (every card in one file). It prints a table of seconds and ratios to the
 floor measured in the same run, says which deflate path the rebuild took,
@@ -87,7 +90,14 @@ class _TreeSampler(threading.Thread):
 
     Also keeps the largest high-water mark (VmHWM) any one of them reached: the kernel's own peak
     of each process since its exec, so a short peak between two samples still counts.
+
+    Descendants are found by a scan of every process in /proc, which costs about 1 ms of CPU: done at
+    every sample, it took 6% of a core from the process measured (and so more from a build using both
+    cores than from the one-core floor). The scan runs every RESCAN samples; in between only the known
+    processes are read.
     """
+
+    RESCAN = 10
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -101,27 +111,31 @@ class _TreeSampler(threading.Thread):
         self.join()
 
     def run(self) -> None:
+        tree, n = {self.pid}, 0
         while not self._halt.is_set():
-            total, single = _tree_rss(self.pid)
-            self.peak, self.peak_single = max(self.peak, total), max(self.peak_single, single)
+            if n % self.RESCAN == 0:
+                tree = _tree(self.pid)
+            n += 1
+            rss = [_rss(p) for p in tree]
+            self.peak = max(self.peak, sum(rss))
+            self.peak_single = max(self.peak_single, max((_high_water(p) for p in tree), default=0))
             self._halt.wait(0.02)
 
 
-def _tree_rss(root: int) -> tuple[int, int]:
-    """(the resident memory of `root` and its descendants now, the largest VmHWM among them)."""
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree(root: int) -> set[int]:
+    """`root` and its descendants now."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
+                parents[int(name)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        parents[int(name)] = int(fields[1])
-        rss[int(name)] = int(fields[21]) * page
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -129,7 +143,16 @@ def _tree_rss(root: int) -> tuple[int, int]:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(p, 0) for p in tree), max((_high_water(p) for p in tree), default=0)
+    return tree
+
+
+def _rss(pid: int) -> int:
+    """The resident memory of `pid` now (0 when it has exited)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _high_water(pid: int) -> int:
@@ -184,7 +207,19 @@ def ankdown_command(out: Path) -> list[str] | None:
     return [str(exe)]
 
 
-def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
+def median_run(runs: list[dict]) -> dict:
+    """The run of median time among `runs` (the time taken in turn with the other measurements of
+    its round), every run's seconds beside it, and the highest peak memory of any of them."""
+    middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    return {
+        **middle,
+        "runs": [r["seconds"] for r in runs],
+        "peak_tree_mb": max(r["peak_tree_mb"] for r in runs),
+        "peak_process_mb": max(r["peak_process_mb"] for r in runs),
+    }
+
+
+def measure(layout: str, n: int, work: Path, ankdown: list[str] | None, repeat: int = 1) -> dict:
     root = work / f"{layout}-{n}"
     shutil.rmtree(root, ignore_errors=True)
     cards = corpus.generate(n, root, layout=layout)
@@ -192,16 +227,26 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
     env = {**os.environ, "FLASHDECK_CACHE_DIR": str(root / "cache")}  # a cold build really starts cold
     result: dict = {"layout": layout, "cards": n, "files": len(list(cards.rglob("*.md")))}
     say = lambda what: print(f"{layout} {n:,}: {what} …", file=sys.stderr, flush=True)  # noqa: E731
-    say("floor")
-    result["floor"] = run([PY, str(HERE / "floor.py"), str(cards), str(root / "floor.apkg")], root)
-    say("cold build")
-    result["cold"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root, env)
+    rounds = []
+    for k in range(repeat):
+        say(f"floor, cold build, rebuild after a one-card edit{'' if repeat == 1 else f' (round {k + 1} of {repeat})'}")
+        if k:  # (cold again: no cache, no packages, no lock)
+            for gone in (root / "cache", out):
+                shutil.rmtree(gone, ignore_errors=True)
+            (cards / "flashdeck.lock").unlink()
+        taken = {"floor": run([PY, str(HERE / "floor.py"), str(cards), str(root / "floor.apkg")], root)}
+        taken["cold"] = run(flashdeck("build", str(cards), "--out", str(out), "-q"), root, env)
+        corpus.edit_one_card(cards)
+        taken["rebuild"] = run(flashdeck("build", str(cards), "--out", str(out), "--verbose"), root, env)
+        if ankdown is not None and n == 10_000:
+            deck = corpus.ankdown(cards, root / "ankdown")
+            taken["ankdown"] = run([*ankdown, "-r", str(deck), "-p", str(root / "ankdown.apkg")], root)
+        rounds.append(taken)
+    for key in rounds[0]:
+        result[key] = median_run([r[key] for r in rounds])
     packages = sorted(out.glob("*.apkg"))
     result["packages"] = len(packages)
     result["apkg_bytes"] = sum(p.stat().st_size for p in packages)
-    say("rebuild after a one-card edit")
-    corpus.edit_one_card(cards)
-    result["rebuild"] = run(flashdeck("build", str(cards), "--out", str(out), "--verbose"), root, env)
     m = re.search(r"collection deflated in chunks: (\d+) new, (\d+) from the cache\]", result["rebuild"]["stdout"])
     result["rebuild_deflate"] = (
         {"path": "chunked", "deflated": int(m.group(1)), "reused": int(m.group(2))} if m
@@ -224,10 +269,6 @@ def measure(layout: str, n: int, work: Path, ankdown: list[str] | None) -> dict:
         say("genanki's size for the same notes")
         result["genanki_apkg_bytes"] = genanki_size(packages[0], root)
         result["apkg_ratio_to_genanki"] = round(result["apkg_bytes"] / result["genanki_apkg_bytes"], 3)
-    if ankdown is not None and n == 10_000:
-        say("ankdown, cold")
-        deck = corpus.ankdown(cards, root / "ankdown")
-        result["ankdown"] = run([*ankdown, "-r", str(deck), "-p", str(root / "ankdown.apkg")], root)
     floor = result["floor"]["seconds"]
     for key in ("cold", "rebuild", "check", "watch", "clone", "ankdown"):
         if key in result:
@@ -279,6 +320,7 @@ def main() -> None:
     p.add_argument("--sizes", help="comma-separated card counts, for every layout given (default: issue 10's set)")
     p.add_argument("--layouts", default="folder,files,file", help="comma-separated: folder, files, file")
     p.add_argument("--no-ankdown", action="store_true", help="do not install and time ankdown")
+    p.add_argument("--repeat", type=int, help="rounds of floor, cold build, rebuild (and ankdown), the median reported (default: 3 up to 10,000 cards, 1 above)")
     p.add_argument("--work", type=Path, help="where to write the corpora (default: a temp folder, removed afterwards)")
     p.add_argument("--out", type=Path, default=HERE / "out", help="where to write the JSON (default: bench/out)")
     args = p.parse_args()
@@ -297,7 +339,7 @@ def main() -> None:
         print("ankdown could not be installed: its column stays empty", file=sys.stderr)
     work = args.work or Path(tempfile.mkdtemp(prefix="flashdeck-bench-"))
     try:
-        results = [measure(layout, n, work, ankdown) for layout, n in plan]
+        results = [measure(layout, n, work, ankdown, args.repeat or (3 if n <= 10_000 else 1)) for layout, n in plan]
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
