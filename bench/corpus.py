@@ -74,8 +74,15 @@ def card(rng: random.Random, k: int) -> str:
     if k % 2:
         correct = rng.randrange(4)
         options = [sentence(rng, 3, rest)[:-1] for _ in range(4)]
-        while len(options[correct]) >= 1.5 * max(len(o) for i, o in enumerate(options) if i != correct):
-            options[correct] = sentence(rng, 3, rest)[:-1]  # (not the one clearly longest)
+        while True:
+            if len({frozenset(o.lower().split()) for o in options}) < 4:
+                # Two options of the same words (8 cards in 100,000) are a duplicate-options warning: draw
+                # the four again. Drawn only then, so the corpora that had none are the same as before.
+                options = [sentence(rng, 3, rest)[:-1] for _ in range(4)]
+            elif len(options[correct]) >= 1.5 * max(len(o) for i, o in enumerate(options) if i != correct):
+                options[correct] = sentence(rng, 3, rest)[:-1]  # (not the one clearly longest)
+            else:
+                break
         for i, option in enumerate(options):
             lines.append(f"- [{'x' if i == correct else ' '}] {option}")
     else:
