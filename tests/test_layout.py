@@ -21,11 +21,16 @@ def modules() -> dict[str, Path]:
     return {p.stem: p for p in sorted(PACKAGE.glob("*.py"))} | {"notetype": PACKAGE / "notetype" / "__init__.py"}
 
 
+def imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement in `path`, at module level or inside a function."""
+    return [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
 def imported(path: Path, names: set[str]) -> set[str]:
-    """The flashdeck modules `path` imports anywhere in it (module level or inside a function)."""
+    """The flashdeck modules `path` imports anywhere in it."""
     out = set()
     levels = 2 if path.parent.name == "notetype" else 1  # (the dots of a relative import of the flashdeck package)
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in imports(path):
         if isinstance(node, ast.ImportFrom) and (node.level == levels or (node.module or "").startswith("flashdeck")):
             base = (node.module or "").removeprefix("flashdeck").lstrip(".")
             if base:
@@ -74,14 +79,10 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_only_package_py_imports_genanki():
-    users = [
-        m for m, p in modules().items()
-        if any(
-            (isinstance(n, ast.Import) and any(a.name.split(".")[0] == "genanki" for a in n.names))
-            or (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "genanki")
-            for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
-        )
-    ]
+    def top(n: ast.Import | ast.ImportFrom) -> set[str]:
+        return {a.name.split(".")[0] for a in n.names} if isinstance(n, ast.Import) else {(n.module or "").split(".")[0]}
+
+    users = [m for m, p in modules().items() if any("genanki" in top(n) for n in imports(p))]
     assert users == ["package"]
 
 

@@ -59,14 +59,13 @@ class Store:
         self._queued = 0
         self._marked = False
         self._key = b""
-        self._db: sqlite3.Connection | None = None  # (the cache; self._tables says where rows are read and written)
         self._files: cachefiles.Files | None = None
+        db = None
         if persist:
-            self._db, self._key, folder = cachedb.open_cache(Path(cards_dir), writable)
-            if self._db is not None:
+            db, self._key, folder = cachedb.open_cache(Path(cards_dir), writable)
+            if db is not None:
                 self._files = cachefiles.Files(folder, self._key)  # (read by `check` too; written only when writable)
-        self._tables = cachedb.Tables(self._db, writable)
-        self._writes = self._tables.writes
+        self._tables = cachedb.Tables(db, writable)  # (where rows are read and written: the cache, a scratch, a spare)
 
     # -- card results -------------------------------------------------------
 
@@ -262,9 +261,18 @@ class Store:
         self._used, self._stale = set(), None
         self.hits = 0
 
+    @property
+    def _db(self) -> sqlite3.Connection | None:
+        """The cache (None without one)."""
+        return self._tables.main
+
+    @property
+    def _writes(self) -> bool:
+        """Whether this store writes the cache."""
+        return self._tables.writes
+
     def close(self) -> None:
         self._tables.close()
-        self._db = None
 
     def __enter__(self) -> Store:
         return self
