@@ -47,11 +47,21 @@ class ChunkedDeflate:
         """Outputs in stream order: bytes, or (cache key, future) of a chunk deflated in the pool."""
 
     def compress(self, data: bytes) -> bytes:
-        self._pending += data
-        while len(self._pending) >= CHUNK:
-            chunk = bytes(self._pending[:CHUNK])
-            del self._pending[:CHUNK]
-            self._chunk(chunk, last=False)
+        # Chunks are cut as views of `data` (zipfile hands over 1 MiB blocks): a chunk taken from the
+        # cache is never copied, and only a chunk that straddles two blocks is joined.
+        view = memoryview(data)
+        if self._pending:
+            take = CHUNK - len(self._pending)
+            self._pending += view[:take]
+            view = view[take:]
+            if len(self._pending) < CHUNK:
+                return b""
+            self._chunk(bytes(self._pending), last=False)
+            self._pending = bytearray()
+        while len(view) >= CHUNK:
+            self._chunk(view[:CHUNK], last=False)
+            view = view[CHUNK:]
+        self._pending += view
         return self._ready(2 * self.pool.workers if self.pool is not None else 0)
 
     def flush(self, mode: int = zlib.Z_FINISH) -> bytes:
@@ -59,12 +69,14 @@ class ChunkedDeflate:
         self._pending = bytearray()
         return self._ready(0)
 
-    def _chunk(self, chunk: bytes, last: bool) -> None:
-        dictionary, self._prev = self._prev, chunk[-WINDOW:]
+    def _chunk(self, chunk: bytes | memoryview, last: bool) -> None:
+        dictionary, self._prev = self._prev, bytes(chunk[-WINDOW:])
         key = None
         if self.store is not None and chunk:  # (an empty last chunk is 2 bytes: not worth an entry)
             h = hashlib.sha256(self.context + b"deflate\0" + zlib.ZLIB_RUNTIME_VERSION.encode() + bytes([self.level, last]))
-            h.update(len(dictionary).to_bytes(4, "big") + dictionary + chunk)
+            h.update(len(dictionary).to_bytes(4, "big"))
+            h.update(dictionary)
+            h.update(chunk)  # (not joined first: that copied every chunk twice)
             key = "z" + h.hexdigest()
             self.keys.append(key)
             hit = self.store.get(key)
@@ -74,7 +86,7 @@ class ChunkedDeflate:
                 return
         self.deflated += bool(chunk)
         if self.pool is not None and chunk:
-            self._queue.append((key, self.pool.submit(deflate_chunk, dictionary, chunk, self.level, last)))
+            self._queue.append((key, self.pool.submit(deflate_chunk, dictionary, bytes(chunk), self.level, last)))
         else:
             self._queue.append((key, deflate_chunk(dictionary, chunk, self.level, last)))
 
