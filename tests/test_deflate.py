@@ -9,6 +9,8 @@ import zipfile
 import zlib
 from concurrent.futures import Future
 
+import pytest
+
 from flashdeck import api, executor, package
 from flashdeck.deflate import CHUNK, ChunkedDeflate
 from flashdeck.package import Written
@@ -55,6 +57,18 @@ def test_chunks_join_into_one_deflate_stream():
     assert zlib.decompress(out, -15) == data
     assert (co.deflated, co.reused) == (4, 0)
     assert len(out) < len(data) / 3
+
+
+@pytest.mark.parametrize("block", [7, 100_000, CHUNK, CHUNK + 1, 4 * CHUNK])
+def test_the_stream_does_not_depend_on_how_its_bytes_are_handed_over(block):
+    """zipfile hands the collection over in blocks of its caller's size; chunks are cut across them."""
+    data = _collection_like(3 * CHUNK + 999)
+    whole = ChunkedDeflate()
+    expected = whole.compress(data) + whole.flush()
+    co = ChunkedDeflate()
+    out = b"".join(co.compress(data[i : i + block]) for i in range(0, len(data), block)) + co.flush()
+    assert out == expected
+    assert zlib.decompress(out, -15) == data
 
 
 def test_unchanged_chunks_come_from_the_cache_with_the_same_bytes():
