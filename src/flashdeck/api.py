@@ -8,6 +8,7 @@ validate, render (cardwork) -> rules across cards, images, the lock
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -148,6 +149,8 @@ def build(
             p.store.commit(prune=True)
         if progress is not None:
             progress("write", len(changed), len(changed))
+        if session is not None:  # (it outlives this build, and kept its high-water mark: 100,000 cards in one file under --watch 456-462 MB, 420 with this)
+            memory.give_back()
         return report
 
 
@@ -291,10 +294,6 @@ def _told(progress: Progress | None, total: int) -> Callable[[int], Callable[[],
 
 def _session(session: Session | None):
     """The caller's session, or one for this call only."""
-    if session is not None:
-        from contextlib import nullcontext
-
-        return nullcontext(session)
-    return Session()
+    return nullcontext(session) if session is not None else Session()
 
 
